@@ -1,0 +1,161 @@
+//! Normalization of scraped text, so that noise does not hide a copy.
+//!
+//! The stages, in order:
+//! 1. [`html::strip_tags`]: HTML tags removed (the contents of `script`, `style`
+//!    and comments too); block tags such as `<p>` and `<br>` become line breaks.
+//! 2. HTML entities decoded (`&amp;`, `&#8217;`, `&rsquo;`) with `htmlize`.
+//! 3. [`mojibake::fix`]: UTF-8 that was decoded as Windows-1252 (`â€™`, `Ã©`)
+//!    is repaired.
+//! 4. Unicode NFKC, then transliteration to ASCII with `deunicode` (accents,
+//!    ligatures and curly quotes folded: `é`→`e`, `œ`→`oe`, `’`→`'`), then
+//!    lowercase.
+//! 5. Tokenization into words: maximal runs of ASCII letters and digits. Every
+//!    other character separates words, which is what makes quotes mangled into
+//!    `&&`, sentences glued without a space (`Sunday.Trump`) and hard-wrapped
+//!    lines harmless.
+//! 6. Lines (paragraphs) of at least [`MIN_DEDUP_WORDS`] words that repeat an
+//!    earlier line word for word are dropped.
+//!
+//! The output is the words separated by single spaces, one line per kept
+//! paragraph. It is a fixed point: normalizing it again changes nothing.
+
+pub mod html;
+pub mod mojibake;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use unicode_normalization::UnicodeNormalization;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// A line repeating an earlier one is dropped only if it has at least this many
+/// words, so short recurring lines ("Photo", "Advertisement") do not vanish.
+pub const MIN_DEDUP_WORDS: usize = 5;
+
+/// Normalizes scraped text (plain or HTML) into lowercase ASCII words, one line
+/// per paragraph, with repeated paragraphs removed. See the module docs for the
+/// stages.
+///
+/// ```
+/// let a = syndetect::core::normalize("Trump&&s plan.It worked &amp; won");
+/// let b = syndetect::core::normalize("<p>Trump’s plan. It worked &amp;amp; won</p>");
+/// assert_eq!(a, "trump s plan it worked won");
+/// assert_eq!(a, syndetect::core::normalize(&a));
+/// assert_eq!(b, "trump s plan it worked amp won");
+/// ```
+pub fn normalize(text: &str) -> String {
+    let stripped = html::strip_tags(text);
+    let decoded = decode_entities(&stripped);
+    let fixed = mojibake::fix(&decoded);
+    let folded = fold(&fixed);
+    tokenize_lines(&folded)
+}
+
+/// Decodes HTML entities, leaving text without `&` untouched (and unallocated).
+fn decode_entities(text: &str) -> Cow<'_, str> {
+    if text.contains('&') {
+        htmlize::unescape(text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// NFKC, transliteration to ASCII and lowercasing. ASCII input passes through.
+fn fold(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let nfkc: String = text.nfkc().collect();
+    let mut out = String::with_capacity(nfkc.len());
+    for c in nfkc.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if c.is_whitespace() {
+            out.push(if c == '\u{2028}' || c == '\u{2029}' { '\n' } else { ' ' });
+        } else if let Some(ascii) = deunicode::deunicode_char(c) {
+            out.push_str(ascii);
+        } else {
+            out.push(' ');
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Splits into lowercase ASCII alphanumeric words, one output line per input
+/// line that has words, dropping lines that repeat an earlier one.
+fn tokenize_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut line = String::new();
+    for raw in text.split(['\n', '\r']) {
+        line.clear();
+        let mut words = 0usize;
+        for word in raw
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            if words > 0 {
+                line.push(' ');
+            }
+            line.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+            words += 1;
+        }
+        if words == 0 || (words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(line.as_bytes()))) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mangled_quotes_and_glued_sentences_match_clean_text() {
+        let clean = normalize("Putin’s order, Peskov said. Russia and Ukraine accused");
+        let mangled = normalize("Putin&& s order, Peskov said.Russia and Ukraine accused");
+        assert_eq!(clean, mangled);
+    }
+
+    #[test]
+    fn mojibake_and_entities_match_clean_text() {
+        let clean = normalize("Trump’s “deal” — café");
+        assert_eq!(normalize("Trumpâ€™s â€œdealâ€\u{9d} â€” cafÃ©"), clean);
+        assert_eq!(normalize("Trump&rsquo;s &ldquo;deal&rdquo; &mdash; caf&eacute;"), clean);
+        assert_eq!(normalize("Trump's \"deal\" -- cafe"), clean);
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_dropped_but_short_lines_kept() {
+        let text = "one two three four five six\nMusic\none two three four five six\nMusic";
+        assert_eq!(normalize(text), "one two three four five six\nmusic\nmusic");
+    }
+
+    #[test]
+    fn hard_wrapped_lines_keep_their_words() {
+        let wrapped = normalize("The president said on\nTuesday that both were ready");
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>(),
+            "the president said on tuesday that both were ready"
+                .split(' ')
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn html_is_stripped() {
+        let html = "<div class=\"a\"><p>Hello <b>world</b></p><script>var x = 1;</script><p>Again</p></div>";
+        assert_eq!(normalize(html), "hello world\nagain");
+    }
+
+    #[test]
+    fn whitespace_only_normalizes_to_empty() {
+        assert_eq!(normalize(" \n\t\u{a0} "), "");
+        assert_eq!(normalize("&& -- ..."), "");
+    }
+}

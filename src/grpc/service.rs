@@ -1,0 +1,146 @@
+//! Thin handlers: request → core types → index (on the blocking pool) →
+//! response. The index's errors become statuses through `grpc::status`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::Stream;
+use tokio::sync::{mpsc, Semaphore};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert::{failed_item, request_parts};
+use super::pb;
+use crate::error::Result;
+use crate::index::Index;
+use crate::storage::Store;
+
+/// Verdicts buffered per stream before the server waits for the client.
+const STREAM_BUFFER: usize = 64;
+
+/// The `syndetect.v1.Syndetect` service over an index.
+#[derive(Debug)]
+pub struct SyndetectService<S: Store> {
+    index: Arc<Index<S>>,
+    cpu: Arc<Semaphore>,
+}
+
+impl<S: Store> Clone for SyndetectService<S> {
+    fn clone(&self) -> Self {
+        SyndetectService {
+            index: Arc::clone(&self.index),
+            cpu: Arc::clone(&self.cpu),
+        }
+    }
+}
+
+impl<S: Store> SyndetectService<S> {
+    /// A service running at most `workers` index operations at once (the rest
+    /// wait their turn), each on tokio's blocking pool.
+    pub fn new(index: Arc<Index<S>>, workers: usize) -> Self {
+        SyndetectService {
+            index,
+            cpu: Arc::new(Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// Runs CPU-bound index work off the reactor. A panic in it becomes
+    /// `INTERNAL`; the index stays whole (writes happen last, under locks that
+    /// are released on unwind).
+    async fn run<T, F>(&self, work: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Index<S>) -> Result<T> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.cpu)
+            .acquire_owned()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        let index = Arc::clone(&self.index);
+        let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&index)
+        })
+        .await;
+        match joined {
+            Ok(result) => result.map_err(Status::from),
+            Err(e) if e.is_panic() => {
+                tracing::error!("a request panicked: {e}");
+                Err(Status::internal(
+                    "the request failed on a bug in the server (it panicked); the index was not changed",
+                ))
+            }
+            Err(_) => Err(Status::cancelled("the request was cancelled")),
+        }
+    }
+
+    async fn ingest_one(&self, req: pb::IngestRequest) -> Result<pb::Verdict, Status> {
+        let (article, options) = request_parts(req.article, req.options)?;
+        let verdict = self.run(move |ix| ix.ingest(&article, &options)).await?;
+        Ok(verdict.into())
+    }
+}
+
+type VerdictStream = Pin<Box<dyn Stream<Item = Result<pb::Verdict, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl<S: Store> pb::syndetect_server::Syndetect for SyndetectService<S> {
+    async fn check(&self, request: Request<pb::CheckRequest>) -> Result<Response<pb::Verdict>, Status> {
+        let req = request.into_inner();
+        let (article, options) = request_parts(req.article, req.options)?;
+        let verdict = self.run(move |ix| ix.check(&article, &options)).await?;
+        Ok(Response::new(verdict.into()))
+    }
+
+    async fn ingest(&self, request: Request<pb::IngestRequest>) -> Result<Response<pb::Verdict>, Status> {
+        self.ingest_one(request.into_inner()).await.map(Response::new)
+    }
+
+    type IngestStreamStream = VerdictStream;
+
+    /// Requests are ingested one after another, in order, so a copy later in
+    /// the stream sees its original earlier in it. A failed request yields a
+    /// verdict carrying its error and the stream goes on.
+    async fn ingest_stream(
+        &self,
+        request: Request<Streaming<pb::IngestRequest>>,
+    ) -> Result<Response<Self::IngestStreamStream>, Status> {
+        let mut inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let service = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let req = match inbound.message().await {
+                    Ok(Some(req)) => req,
+                    Ok(None) => break,
+                    Err(status) => {
+                        // The transport failed (or a message was malformed): end the stream.
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let id = req.article.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+                let item = match service.ingest_one(req).await {
+                    Ok(verdict) => verdict,
+                    Err(status) => failed_item(id, &status),
+                };
+                if tx.send(Ok(item)).await.is_err() {
+                    break; // the client went away
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn remove(&self, request: Request<pb::RemoveRequest>) -> Result<Response<pb::RemoveResponse>, Status> {
+        let id = request.into_inner().id;
+        let echoed = id.clone();
+        self.run(move |ix| ix.remove(&id)).await?;
+        Ok(Response::new(pb::RemoveResponse { id: echoed }))
+    }
+
+    async fn stats(&self, _request: Request<pb::StatsRequest>) -> Result<Response<pb::StatsResponse>, Status> {
+        // Counters only: cheap enough for the reactor.
+        Ok(Response::new(self.index.stats().into()))
+    }
+}

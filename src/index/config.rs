@@ -1,0 +1,103 @@
+//! The index's parameters, their defaults and their validation.
+
+use crate::core::lsh::LshParamsError;
+
+/// Parameters of the index. [`IndexConfig::default`] holds the shipped
+/// defaults; see the README for why each was chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexConfig {
+    /// Words per shingle.
+    pub shingle_size: usize,
+    /// MinHash permutations (signature length).
+    pub permutations: usize,
+    /// Jaccard resemblance the LSH bands are tuned to find.
+    pub lsh_threshold: f64,
+    /// Least probability that a pair at `lsh_threshold` becomes a candidate.
+    pub lsh_min_recall: f64,
+    /// Weight of the false-positive area when choosing bands × rows (the
+    /// false-negative area weighs `1 − lsh_fp_weight`).
+    pub lsh_fp_weight: f64,
+    /// A verified Jaccard at least this makes a copy.
+    pub jaccard_threshold: f64,
+    /// A verified containment at least this makes a copy.
+    pub containment_threshold: f64,
+    /// Containment counts only when the smaller article has at least this
+    /// many shingles (a headline alone is contained in many articles).
+    pub min_containment_shingles: u32,
+    /// Matches returned per verdict by default.
+    pub max_matches: usize,
+    /// Largest title plus text accepted, in bytes.
+    pub max_text_bytes: usize,
+    /// Longest id accepted, in bytes.
+    pub max_id_bytes: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            shingle_size: 3,
+            permutations: 128,
+            lsh_threshold: 0.3,
+            lsh_min_recall: 0.95,
+            lsh_fp_weight: 0.5,
+            jaccard_threshold: 0.5,
+            containment_threshold: 0.7,
+            min_containment_shingles: 12,
+            max_matches: 5,
+            max_text_bytes: 1 << 20,
+            max_id_bytes: 1024,
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// A parameter is out of its range.
+    #[error("{name} = {value} is out of range: {expected}")]
+    OutOfRange {
+        /// The parameter.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted range.
+        expected: &'static str,
+    },
+    /// The LSH parameters could not be chosen.
+    #[error(transparent)]
+    Lsh(#[from] LshParamsError),
+}
+
+fn check(ok: bool, name: &'static str, value: impl ToString, expected: &'static str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            name,
+            value: value.to_string(),
+            expected,
+        })
+    }
+}
+
+/// True for a share in (0, 1].
+pub(crate) fn is_share(x: f64) -> bool {
+    x > 0.0 && x <= 1.0
+}
+
+impl IndexConfig {
+    /// Checks every parameter's range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check((1..=16).contains(&self.shingle_size), "shingle_size", self.shingle_size, "1 to 16 words")?;
+        check((8..=1024).contains(&self.permutations), "permutations", self.permutations, "8 to 1024")?;
+        check(self.lsh_threshold > 0.0 && self.lsh_threshold < 1.0, "lsh_threshold", self.lsh_threshold, "strictly between 0 and 1")?;
+        check(is_share(self.lsh_min_recall), "lsh_min_recall", self.lsh_min_recall, "in (0, 1]")?;
+        check((0.0..=1.0).contains(&self.lsh_fp_weight), "lsh_fp_weight", self.lsh_fp_weight, "in [0, 1]")?;
+        check(is_share(self.jaccard_threshold), "jaccard_threshold", self.jaccard_threshold, "in (0, 1]")?;
+        check(is_share(self.containment_threshold), "containment_threshold", self.containment_threshold, "in (0, 1]")?;
+        check(self.max_matches >= 1, "max_matches", self.max_matches, "at least 1")?;
+        check(self.max_text_bytes >= 1, "max_text_bytes", self.max_text_bytes, "at least 1")?;
+        check(self.max_id_bytes >= 1, "max_id_bytes", self.max_id_bytes, "at least 1")?;
+        Ok(())
+    }
+}

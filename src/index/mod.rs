@@ -1,0 +1,251 @@
+//! The index: turns an article into a fingerprint, finds and verifies
+//! candidates, decides the verdict ([`verdict`]) and keeps clusters.
+//!
+//! Writes (ingest, remove) hold the lock stripes of the article's band keys
+//! ([`stripes`]) from comparison to storage, so two copies ingested at the
+//! same moment are serialized: exactly one becomes the original. Reads
+//! (check, stats) take no lock.
+
+mod config;
+mod stripes;
+pub mod verdict;
+
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::Xxh3;
+
+pub use config::{ConfigError, IndexConfig};
+pub use verdict::Thresholds;
+
+use crate::core::{normalize, BandKey, LshParams, MinHasher, Shingler, Signature};
+use crate::error::{Error, Result};
+use crate::model::{Article, Verdict};
+use crate::storage::{MemoryStore, Record, Store};
+use stripes::Stripes;
+
+/// Lock stripes: enough that concurrent ingests of unrelated articles rarely
+/// wait on each other.
+const STRIPES: usize = 4096;
+
+/// Per-request overrides of the configured decision (all optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MatchOptions {
+    /// Overrides [`IndexConfig::jaccard_threshold`].
+    pub jaccard_threshold: Option<f64>,
+    /// Overrides [`IndexConfig::containment_threshold`].
+    pub containment_threshold: Option<f64>,
+    /// Overrides [`IndexConfig::max_matches`] when non-zero.
+    pub max_matches: usize,
+}
+
+/// What an article reduces to for comparison.
+#[derive(Debug, Clone)]
+pub struct Fingerprint {
+    /// xxh3-128 of title and text as sent.
+    pub text_hash: u128,
+    /// MinHash signature of the shingle set.
+    pub signature: Signature,
+    /// Distinct shingles.
+    pub shingles: u32,
+    /// LSH band keys of the signature.
+    pub band_keys: Vec<BandKey>,
+}
+
+/// Counts and parameters, for `Stats`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// Articles held.
+    pub documents: usize,
+    /// Non-empty LSH buckets.
+    pub buckets: usize,
+    /// Held articles that were distinct reports when ingested.
+    pub originals: usize,
+    /// The configuration in force.
+    pub config: IndexConfig,
+    /// The bands × rows chosen from it.
+    pub lsh: LshParams,
+}
+
+/// The syndication index over a [`Store`].
+#[derive(Debug)]
+pub struct Index<S: Store = MemoryStore> {
+    config: IndexConfig,
+    shingler: Shingler,
+    hasher: MinHasher,
+    lsh: LshParams,
+    store: S,
+    stripes: Stripes,
+}
+
+impl Index<MemoryStore> {
+    /// An empty in-memory index.
+    pub fn in_memory(config: IndexConfig) -> Result<Self, ConfigError> {
+        Self::new(config, MemoryStore::new())
+    }
+}
+
+impl<S: Store> Index<S> {
+    /// An index over `store`, after validating `config` and choosing the LSH
+    /// bands × rows for it.
+    pub fn new(config: IndexConfig, store: S) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let lsh = LshParams::optimal(
+            config.lsh_threshold,
+            config.permutations,
+            config.lsh_fp_weight,
+            config.lsh_min_recall,
+        )?;
+        Ok(Index {
+            shingler: Shingler::new(config.shingle_size),
+            hasher: MinHasher::new(config.permutations),
+            lsh,
+            store,
+            stripes: Stripes::new(STRIPES),
+            config,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    /// The LSH bands × rows in force.
+    pub fn lsh(&self) -> &LshParams {
+        &self.lsh
+    }
+
+    /// Compares `article` with the held articles (other than one with the same
+    /// id) and answers, storing nothing.
+    pub fn check(&self, article: &Article, options: &MatchOptions) -> Result<Verdict> {
+        let thresholds = self.thresholds(options)?;
+        self.validate(article)?;
+        let fp = self.fingerprint(article)?;
+        Ok(self.decide(&article.id, &fp, &thresholds))
+    }
+
+    /// Compares `article` with the held articles, then stores it, atomically
+    /// with respect to every article it could match. Re-sending a held id
+    /// with the same title and text returns the first verdict (with
+    /// `stored = false`); with different text it fails with
+    /// [`Error::AlreadyExists`].
+    pub fn ingest(&self, article: &Article, options: &MatchOptions) -> Result<Verdict> {
+        let thresholds = self.thresholds(options)?;
+        self.validate(article)?;
+        let text_hash = text_hash(article);
+        if let Some(held) = self.store.get_by_id(&article.id) {
+            return retried(article, &held, text_hash);
+        }
+        let fp = self.fingerprint(article)?;
+        let _guard = self.stripes.lock(&fp.band_keys);
+        let mut verdict = self.decide(&article.id, &fp, &thresholds);
+        verdict.stored = true;
+        let record = Record {
+            doc: 0,
+            id: Arc::clone(&verdict.id),
+            text_hash: fp.text_hash,
+            signature: fp.signature,
+            shingles: fp.shingles,
+            published_at: article.published_at,
+            verdict,
+        };
+        match self.store.insert(record, &fp.band_keys) {
+            Ok(stored) => Ok(stored.verdict.clone()),
+            Err(held) => retried(article, &held, text_hash),
+        }
+    }
+
+    /// Forgets the article `id`: it is no longer matched nor counted. Copies
+    /// already held keep naming it as their canonical id.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let not_found = || Error::NotFound { id: id.to_owned() };
+        let held = self.store.get_by_id(id).ok_or_else(not_found)?;
+        let keys = self.lsh.band_keys(&held.signature);
+        let _guard = self.stripes.lock(&keys);
+        self.store.remove(id, &keys).map(|_| ()).ok_or_else(not_found)
+    }
+
+    /// Counts and parameters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            documents: self.store.len(),
+            buckets: self.store.buckets(),
+            originals: self.store.originals(),
+            config: self.config.clone(),
+            lsh: self.lsh,
+        }
+    }
+
+    /// Normalizes, shingles, signs and bands an article.
+    pub fn fingerprint(&self, article: &Article) -> Result<Fingerprint> {
+        let mut normalized = normalize(&article.title);
+        let body = normalize(&article.text);
+        if !normalized.is_empty() && !body.is_empty() {
+            normalized.push('\n');
+        }
+        normalized.push_str(&body);
+        let set = self.shingler.shingles(&normalized);
+        if set.is_empty() {
+            return Err(Error::NoWords {
+                id: article.id.clone(),
+            });
+        }
+        let signature = self.hasher.signature(set.hashes());
+        let band_keys = self.lsh.band_keys(&signature);
+        Ok(Fingerprint {
+            text_hash: text_hash(article),
+            signature,
+            shingles: u32::try_from(set.len()).unwrap_or(u32::MAX),
+            band_keys,
+        })
+    }
+
+    /// Rejects what must never reach the index.
+    fn validate(&self, article: &Article) -> Result<()> {
+        if article.id.is_empty() {
+            return Err(Error::EmptyId);
+        }
+        if article.id.len() > self.config.max_id_bytes {
+            return Err(Error::IdTooLong {
+                len: article.id.len(),
+                max: self.config.max_id_bytes,
+            });
+        }
+        let len = article.text.len() + article.title.len();
+        if len > self.config.max_text_bytes {
+            return Err(Error::TextTooLarge {
+                id: article.id.clone(),
+                len,
+                max: self.config.max_text_bytes,
+            });
+        }
+        if article.text.trim().is_empty() {
+            return Err(Error::EmptyText {
+                id: article.id.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The answer to an ingest of an id already held.
+fn retried(article: &Article, held: &Record, text_hash: u128) -> Result<Verdict> {
+    if held.text_hash == text_hash {
+        let mut verdict = held.verdict.clone();
+        verdict.stored = false;
+        Ok(verdict)
+    } else {
+        Err(Error::AlreadyExists {
+            id: article.id.clone(),
+        })
+    }
+}
+
+/// xxh3-128 over the title and the text, with a separator between them.
+fn text_hash(article: &Article) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(article.title.as_bytes());
+    h.update(&[0xFF]);
+    h.update(article.text.as_bytes());
+    h.digest128()
+}

@@ -1,0 +1,139 @@
+//! Where a verdict is decided: candidates from the LSH buckets are verified
+//! against the full signatures, ranked, and the best one decides copy or
+//! distinct.
+//!
+//! Verification estimates two similarities from the whole signature (all
+//! permutations, not only the banded ones):
+//! - Jaccard resemblance `J = |A∩B| / |A∪B|`, the share of equal minima;
+//! - containment of the smaller set in the larger, `|A∩B| / min(|A|,|B|)`,
+//!   from `|A∩B| = J·(|A|+|B|)/(1+J)` with the exact set sizes. A truncated
+//!   excerpt of a held article has low `J` but containment near 1.
+//!
+//! A candidate is a match when `J ≥ jaccard_threshold`, or when
+//! containment `≥ containment_threshold` and the smaller article has at least
+//! `min_containment_shingles` shingles. The article is a copy when it has a
+//! match; its best match is the one of highest `J` (then containment).
+
+use std::sync::Arc;
+
+use super::config::is_share;
+use super::{Fingerprint, Index, MatchOptions};
+use crate::error::{Error, Result};
+use crate::model::{Kind, Match, Verdict};
+use crate::storage::Store;
+
+/// The decision rule in force for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Copy when the estimated Jaccard is at least this.
+    pub jaccard: f64,
+    /// Copy when the estimated containment is at least this.
+    pub containment: f64,
+    /// Containment counts only from this many shingles in the smaller article.
+    pub min_containment_shingles: u32,
+    /// Matches kept, best first.
+    pub max_matches: usize,
+}
+
+/// Estimated containment of the smaller set in the larger, from the estimated
+/// Jaccard `j` and the two exact set sizes.
+pub fn containment(j: f64, a: u32, b: u32) -> f64 {
+    let small = a.min(b);
+    if small == 0 || j <= 0.0 {
+        return 0.0;
+    }
+    let inter = j * (a as f64 + b as f64) / (1.0 + j);
+    (inter / small as f64).min(1.0)
+}
+
+impl Thresholds {
+    /// Whether a verified pair is a copy under this rule.
+    pub fn is_copy(&self, jaccard: f64, containment: f64, smaller_shingles: u32) -> bool {
+        jaccard >= self.jaccard
+            || (containment >= self.containment && smaller_shingles >= self.min_containment_shingles)
+    }
+}
+
+impl<S: Store> Index<S> {
+    /// The configured thresholds with the request's overrides, validated.
+    pub(crate) fn thresholds(&self, options: &MatchOptions) -> Result<Thresholds> {
+        let share = |name: &'static str, v: Option<f64>, default: f64| match v {
+            Some(x) if !is_share(x) => Err(Error::InvalidOption {
+                name,
+                value: x,
+                expected: "a share in (0, 1]",
+            }),
+            Some(x) => Ok(x),
+            None => Ok(default),
+        };
+        Ok(Thresholds {
+            jaccard: share("jaccard_threshold", options.jaccard_threshold, self.config.jaccard_threshold)?,
+            containment: share(
+                "containment_threshold",
+                options.containment_threshold,
+                self.config.containment_threshold,
+            )?,
+            min_containment_shingles: self.config.min_containment_shingles,
+            max_matches: if options.max_matches == 0 {
+                self.config.max_matches
+            } else {
+                options.max_matches
+            },
+        })
+    }
+
+    /// The verdict for a fingerprint against the held articles, ignoring any
+    /// held under `own_id`. Stores nothing.
+    pub(crate) fn decide(&self, own_id: &str, fp: &Fingerprint, t: &Thresholds) -> Verdict {
+        let mut candidates = Vec::new();
+        self.store.candidates(&fp.band_keys, &mut candidates);
+        let mut matches: Vec<Match> = candidates
+            .into_iter()
+            .filter_map(|doc| self.store.get(doc))
+            .filter(|held| &*held.id != own_id)
+            .filter_map(|held| {
+                let j = fp.signature.jaccard(&held.signature);
+                let c = containment(j, fp.shingles, held.shingles);
+                t.is_copy(j, c, fp.shingles.min(held.shingles)).then(|| Match {
+                    id: Arc::clone(&held.id),
+                    jaccard: j,
+                    containment: c,
+                    canonical_id: Arc::clone(held.canonical_id()),
+                })
+            })
+            .collect();
+        matches.sort_by(|a, b| {
+            b.jaccard
+                .total_cmp(&a.jaccard)
+                .then(b.containment.total_cmp(&a.containment))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        matches.truncate(t.max_matches);
+        let id: Arc<str> = Arc::from(own_id);
+        let (kind, canonical_id) = match matches.first() {
+            Some(best) => (Kind::SyndicatedCopy, Arc::clone(&best.canonical_id)),
+            None => (Kind::DistinctReport, Arc::clone(&id)),
+        };
+        Verdict {
+            id,
+            kind,
+            matches,
+            canonical_id,
+            stored: false,
+            shingles: fp.shingles,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::containment;
+
+    #[test]
+    fn containment_of_a_half_excerpt_is_one() {
+        // A = 100 shingles, B = first 50 of them: J = 0.5, containment = 1.
+        assert!((containment(0.5, 100, 50) - 1.0).abs() < 1e-9);
+        assert_eq!(containment(0.0, 100, 50), 0.0);
+        assert!((containment(1.0, 80, 80) - 1.0).abs() < 1e-9);
+    }
+}

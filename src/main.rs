@@ -1,0 +1,147 @@
+//! The `syndetect` command line: parses arguments and hands over to the library.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use syndetect::index::{Index, IndexConfig};
+use syndetect::server::{self, ServeOptions};
+
+/// Tells whether a scraped article is a syndicated copy of one already seen.
+#[derive(Debug, Parser)]
+#[command(name = "syndetect", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gRPC service (in-memory index) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the log names it).
+    #[arg(long, default_value = "127.0.0.1:50051", env = "SYNDETECT_LISTEN")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    index: IndexArgs,
+    /// Index operations running at once [default: the number of cores].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Open connections at once.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Concurrent requests per connection.
+    #[arg(long, default_value_t = 256)]
+    max_requests_per_connection: usize,
+    /// Time limit of a unary request, in seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
+}
+
+/// The index's parameters; defaults are `IndexConfig::default()`.
+#[derive(Debug, Args)]
+struct IndexArgs {
+    /// Words per shingle.
+    #[arg(long, default_value_t = IndexConfig::default().shingle_size)]
+    shingle_size: usize,
+    /// MinHash permutations (signature length).
+    #[arg(long, default_value_t = IndexConfig::default().permutations)]
+    permutations: usize,
+    /// Jaccard resemblance the LSH bands are tuned to find.
+    #[arg(long, default_value_t = IndexConfig::default().lsh_threshold)]
+    lsh_threshold: f64,
+    /// Least probability that a pair at --lsh-threshold becomes a candidate.
+    #[arg(long, default_value_t = IndexConfig::default().lsh_min_recall)]
+    lsh_min_recall: f64,
+    /// Copy when the verified Jaccard is at least this.
+    #[arg(long, default_value_t = IndexConfig::default().jaccard_threshold)]
+    jaccard_threshold: f64,
+    /// Copy when the verified containment is at least this.
+    #[arg(long, default_value_t = IndexConfig::default().containment_threshold)]
+    containment_threshold: f64,
+    /// Containment counts only when the smaller article has this many shingles.
+    #[arg(long, default_value_t = IndexConfig::default().min_containment_shingles)]
+    min_containment_shingles: u32,
+    /// Matches returned per verdict unless a request asks otherwise.
+    #[arg(long, default_value_t = IndexConfig::default().max_matches)]
+    max_matches: usize,
+    /// Largest title plus text accepted, in bytes.
+    #[arg(long, default_value_t = IndexConfig::default().max_text_bytes)]
+    max_text_bytes: usize,
+}
+
+impl From<IndexArgs> for IndexConfig {
+    fn from(a: IndexArgs) -> Self {
+        IndexConfig {
+            shingle_size: a.shingle_size,
+            permutations: a.permutations,
+            lsh_threshold: a.lsh_threshold,
+            lsh_min_recall: a.lsh_min_recall,
+            jaccard_threshold: a.jaccard_threshold,
+            containment_threshold: a.containment_threshold,
+            min_containment_shingles: a.min_containment_shingles,
+            max_matches: a.max_matches,
+            max_text_bytes: a.max_text_bytes,
+            ..IndexConfig::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("syndetect: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = IndexConfig::from(args.index);
+    let mut options = ServeOptions::for_text_limit(config.max_text_bytes);
+    if let Some(workers) = args.workers {
+        options.workers = workers;
+    }
+    options.max_connections = args.max_connections;
+    options.max_requests_per_connection = args.max_requests_per_connection;
+    options.request_timeout = Duration::from_secs(args.request_timeout_secs);
+    let index = Index::in_memory(config).map_err(|e| format!("invalid parameter: {e}"))?;
+    let lsh = index.lsh();
+    tracing::info!(
+        bands = lsh.bands,
+        rows = lsh.rows,
+        recall_at_threshold = lsh.recall_at_threshold,
+        "LSH tuned for Jaccard {}",
+        lsh.threshold
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime
+        .block_on(server::bind_and_serve(
+            args.listen,
+            Arc::new(index),
+            options,
+            server::shutdown_signal(),
+        ))
+        .map_err(|e| e.to_string())
+}

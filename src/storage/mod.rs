@@ -1,0 +1,81 @@
+//! Where held articles live: their signatures and metadata, and the LSH
+//! buckets that point at them, behind the [`Store`] trait.
+//!
+//! A store only keeps and finds; it decides nothing. The index (`crate::index`)
+//! serializes writes that could see each other, so a store needs only to be
+//! safe for concurrent use, with [`Store::insert`] atomic on the article id.
+
+mod memory;
+
+use std::sync::Arc;
+
+pub use memory::MemoryStore;
+
+use crate::core::{BandKey, Signature};
+use crate::model::Verdict;
+
+/// The store's internal handle for a held article. Never reused.
+pub type DocId = u64;
+
+/// Everything kept about one held article (its text is not kept).
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// The store's handle; set by [`Store::insert`].
+    pub doc: DocId,
+    /// The caller's id.
+    pub id: Arc<str>,
+    /// xxh3-128 of the title and text as sent, to tell a retry from a conflict.
+    pub text_hash: u128,
+    /// MinHash signature of the shingle set.
+    pub signature: Signature,
+    /// Distinct shingles in the set.
+    pub shingles: u32,
+    /// Unix seconds, 0 if unknown.
+    pub published_at: i64,
+    /// The verdict given when it was ingested (returned again on a retry).
+    pub verdict: Verdict,
+}
+
+impl Record {
+    /// The first-seen article of this article's cluster.
+    pub fn canonical_id(&self) -> &Arc<str> {
+        &self.verdict.canonical_id
+    }
+}
+
+/// Signature and bucket storage. Implementations must be safe to share
+/// between threads; every method takes `&self`.
+pub trait Store: Send + Sync + 'static {
+    /// The record held under a caller id.
+    fn get_by_id(&self, id: &str) -> Option<Arc<Record>>;
+
+    /// The record behind a handle, if still held.
+    fn get(&self, doc: DocId) -> Option<Arc<Record>>;
+
+    /// Appends to `out` the handles of held articles sharing at least one band
+    /// key with `keys`, each once.
+    fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>);
+
+    /// Holds `record` under `record.id`, posting its handle under each band
+    /// key. Atomic on the id: if the id is already held, nothing changes and
+    /// the held record is returned as the error.
+    fn insert(&self, record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>>;
+
+    /// Forgets the article `id` and its postings under `keys` (its band keys).
+    /// Returns the record, or `None` if it was not held.
+    fn remove(&self, id: &str, keys: &[BandKey]) -> Option<Arc<Record>>;
+
+    /// Articles held.
+    fn len(&self) -> usize;
+
+    /// True when nothing is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Non-empty buckets.
+    fn buckets(&self) -> usize;
+
+    /// Held articles that were distinct reports when ingested.
+    fn originals(&self) -> usize;
+}
