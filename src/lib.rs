@@ -10,6 +10,7 @@
 
 pub mod core;
 pub mod error;
+pub mod eval;
 pub mod grpc;
 pub mod index;
 pub mod model;

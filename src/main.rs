@@ -1,11 +1,14 @@
 //! The `syndetect` command line: parses arguments and hands over to the library.
 
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use syndetect::eval;
 use syndetect::index::{Index, IndexConfig};
 use syndetect::server::{self, ServeOptions};
 
@@ -21,6 +24,22 @@ struct Cli {
 enum Command {
     /// Run the gRPC service (in-memory index) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Measure detection quality on a labeled JSONL stream (see eval/README.md).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// The labeled stream, one JSON article per line, in arrival order.
+    file: PathBuf,
+    /// Write one prediction per article here ({"id","verdict","match"}).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Write the scores here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    index: IndexArgs,
 }
 
 #[derive(Debug, Args)]
@@ -100,10 +119,12 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Eval(args) => eval(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -144,4 +165,42 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             server::shutdown_signal(),
         ))
         .map_err(|e| e.to_string())
+}
+
+fn eval(args: EvalArgs) -> Result<(), String> {
+    let stream = eval::read_jsonl(&args.file).map_err(|e| e.to_string())?;
+    let index = Index::in_memory(IndexConfig::from(args.index))
+        .map_err(|e| format!("invalid parameter: {e}"))?;
+    let run = eval::run_in_process(&index, &stream);
+    for (id, why) in &run.refused {
+        tracing::warn!(%id, "refused, counted as distinct: {why}");
+    }
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &run.predictions)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let report = eval::score(&stream, &run.predictions);
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    println!("{json}");
+    let secs = run.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "throughput: {} articles in {:.3} s = {:.0} articles/s, {:.1} MB/s (one thread, in process)",
+        stream.len(),
+        secs,
+        stream.len() as f64 / secs,
+        run.bytes as f64 / secs / 1e6
+    );
+    if let Some(path) = &args.json {
+        std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn write_predictions(path: &PathBuf, predictions: &[eval::Prediction]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for p in predictions {
+        serde_json::to_writer(&mut out, p)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }

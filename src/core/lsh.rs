@@ -85,7 +85,11 @@ impl LshParams {
             for rows in 1..=permutations / bands {
                 let recall = candidate_probability(threshold, bands, rows);
                 let fp = integrate(|s| candidate_probability(s, bands, rows), 0.0, threshold);
-                let fn_ = integrate(|s| 1.0 - candidate_probability(s, bands, rows), threshold, 1.0);
+                let fn_ = integrate(
+                    |s| 1.0 - candidate_probability(s, bands, rows),
+                    threshold,
+                    1.0,
+                );
                 let p = LshParams {
                     bands,
                     rows,

@@ -85,15 +85,23 @@ type VerdictStream = Pin<Box<dyn Stream<Item = Result<pb::Verdict, Status>> + Se
 
 #[tonic::async_trait]
 impl<S: Store> pb::syndetect_server::Syndetect for SyndetectService<S> {
-    async fn check(&self, request: Request<pb::CheckRequest>) -> Result<Response<pb::Verdict>, Status> {
+    async fn check(
+        &self,
+        request: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::Verdict>, Status> {
         let req = request.into_inner();
         let (article, options) = request_parts(req.article, req.options)?;
         let verdict = self.run(move |ix| ix.check(&article, &options)).await?;
         Ok(Response::new(verdict.into()))
     }
 
-    async fn ingest(&self, request: Request<pb::IngestRequest>) -> Result<Response<pb::Verdict>, Status> {
-        self.ingest_one(request.into_inner()).await.map(Response::new)
+    async fn ingest(
+        &self,
+        request: Request<pb::IngestRequest>,
+    ) -> Result<Response<pb::Verdict>, Status> {
+        self.ingest_one(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     type IngestStreamStream = VerdictStream;
@@ -119,7 +127,11 @@ impl<S: Store> pb::syndetect_server::Syndetect for SyndetectService<S> {
                         break;
                     }
                 };
-                let id = req.article.as_ref().map(|a| a.id.clone()).unwrap_or_default();
+                let id = req
+                    .article
+                    .as_ref()
+                    .map(|a| a.id.clone())
+                    .unwrap_or_default();
                 let item = match service.ingest_one(req).await {
                     Ok(verdict) => verdict,
                     Err(status) => failed_item(id, &status),
@@ -132,14 +144,20 @@ impl<S: Store> pb::syndetect_server::Syndetect for SyndetectService<S> {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn remove(&self, request: Request<pb::RemoveRequest>) -> Result<Response<pb::RemoveResponse>, Status> {
+    async fn remove(
+        &self,
+        request: Request<pb::RemoveRequest>,
+    ) -> Result<Response<pb::RemoveResponse>, Status> {
         let id = request.into_inner().id;
         let echoed = id.clone();
         self.run(move |ix| ix.remove(&id)).await?;
         Ok(Response::new(pb::RemoveResponse { id: echoed }))
     }
 
-    async fn stats(&self, _request: Request<pb::StatsRequest>) -> Result<Response<pb::StatsResponse>, Status> {
+    async fn stats(
+        &self,
+        _request: Request<pb::StatsRequest>,
+    ) -> Result<Response<pb::StatsResponse>, Status> {
         // Counters only: cheap enough for the reactor.
         Ok(Response::new(self.index.stats().into()))
     }

@@ -68,7 +68,12 @@ pub enum ConfigError {
     Lsh(#[from] LshParamsError),
 }
 
-fn check(ok: bool, name: &'static str, value: impl ToString, expected: &'static str) -> Result<(), ConfigError> {
+fn check(
+    ok: bool,
+    name: &'static str,
+    value: impl ToString,
+    expected: &'static str,
+) -> Result<(), ConfigError> {
     if ok {
         Ok(())
     } else {
@@ -88,16 +93,66 @@ pub(crate) fn is_share(x: f64) -> bool {
 impl IndexConfig {
     /// Checks every parameter's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check((1..=16).contains(&self.shingle_size), "shingle_size", self.shingle_size, "1 to 16 words")?;
-        check((8..=1024).contains(&self.permutations), "permutations", self.permutations, "8 to 1024")?;
-        check(self.lsh_threshold > 0.0 && self.lsh_threshold < 1.0, "lsh_threshold", self.lsh_threshold, "strictly between 0 and 1")?;
-        check(is_share(self.lsh_min_recall), "lsh_min_recall", self.lsh_min_recall, "in (0, 1]")?;
-        check((0.0..=1.0).contains(&self.lsh_fp_weight), "lsh_fp_weight", self.lsh_fp_weight, "in [0, 1]")?;
-        check(is_share(self.jaccard_threshold), "jaccard_threshold", self.jaccard_threshold, "in (0, 1]")?;
-        check(is_share(self.containment_threshold), "containment_threshold", self.containment_threshold, "in (0, 1]")?;
-        check(self.max_matches >= 1, "max_matches", self.max_matches, "at least 1")?;
-        check(self.max_text_bytes >= 1, "max_text_bytes", self.max_text_bytes, "at least 1")?;
-        check(self.max_id_bytes >= 1, "max_id_bytes", self.max_id_bytes, "at least 1")?;
+        check(
+            (1..=16).contains(&self.shingle_size),
+            "shingle_size",
+            self.shingle_size,
+            "1 to 16 words",
+        )?;
+        check(
+            (8..=1024).contains(&self.permutations),
+            "permutations",
+            self.permutations,
+            "8 to 1024",
+        )?;
+        check(
+            self.lsh_threshold > 0.0 && self.lsh_threshold < 1.0,
+            "lsh_threshold",
+            self.lsh_threshold,
+            "strictly between 0 and 1",
+        )?;
+        check(
+            is_share(self.lsh_min_recall),
+            "lsh_min_recall",
+            self.lsh_min_recall,
+            "in (0, 1]",
+        )?;
+        check(
+            (0.0..=1.0).contains(&self.lsh_fp_weight),
+            "lsh_fp_weight",
+            self.lsh_fp_weight,
+            "in [0, 1]",
+        )?;
+        check(
+            is_share(self.jaccard_threshold),
+            "jaccard_threshold",
+            self.jaccard_threshold,
+            "in (0, 1]",
+        )?;
+        check(
+            is_share(self.containment_threshold),
+            "containment_threshold",
+            self.containment_threshold,
+            "in (0, 1]",
+        )?;
+        check(
+            self.max_matches >= 1,
+            "max_matches",
+            self.max_matches,
+            "at least 1",
+        )?;
+        check(
+            self.max_text_bytes >= 1,
+            "max_text_bytes",
+            self.max_text_bytes,
+            "at least 1",
+        )?;
+        check(
+            self.max_id_bytes >= 1,
+            "max_id_bytes",
+            self.max_id_bytes,
+            "at least 1",
+        )?;
         Ok(())
     }
 }

@@ -41,8 +41,6 @@ pub struct MatchOptions {
 /// What an article reduces to for comparison.
 #[derive(Debug, Clone)]
 pub struct Fingerprint {
-    /// xxh3-128 of title and text as sent.
-    pub text_hash: u128,
     /// MinHash signature of the shingle set.
     pub signature: Signature,
     /// Distinct shingles.
@@ -143,7 +141,7 @@ impl<S: Store> Index<S> {
         let record = Record {
             doc: 0,
             id: Arc::clone(&verdict.id),
-            text_hash: fp.text_hash,
+            text_hash,
             signature: fp.signature,
             shingles: fp.shingles,
             published_at: article.published_at,
@@ -158,11 +156,17 @@ impl<S: Store> Index<S> {
     /// Forgets the article `id`: it is no longer matched nor counted. Copies
     /// already held keep naming it as their canonical id.
     pub fn remove(&self, id: &str) -> Result<()> {
+        if id.is_empty() {
+            return Err(Error::EmptyId);
+        }
         let not_found = || Error::NotFound { id: id.to_owned() };
         let held = self.store.get_by_id(id).ok_or_else(not_found)?;
         let keys = self.lsh.band_keys(&held.signature);
         let _guard = self.stripes.lock(&keys);
-        self.store.remove(id, &keys).map(|_| ()).ok_or_else(not_found)
+        self.store
+            .remove(id, &keys)
+            .map(|_| ())
+            .ok_or_else(not_found)
     }
 
     /// Counts and parameters.
@@ -193,7 +197,6 @@ impl<S: Store> Index<S> {
         let signature = self.hasher.signature(set.hashes());
         let band_keys = self.lsh.band_keys(&signature);
         Ok(Fingerprint {
-            text_hash: text_hash(article),
             signature,
             shingles: u32::try_from(set.len()).unwrap_or(u32::MAX),
             band_keys,

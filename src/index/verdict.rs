@@ -50,7 +50,8 @@ impl Thresholds {
     /// Whether a verified pair is a copy under this rule.
     pub fn is_copy(&self, jaccard: f64, containment: f64, smaller_shingles: u32) -> bool {
         jaccard >= self.jaccard
-            || (containment >= self.containment && smaller_shingles >= self.min_containment_shingles)
+            || (containment >= self.containment
+                && smaller_shingles >= self.min_containment_shingles)
     }
 }
 
@@ -67,7 +68,11 @@ impl<S: Store> Index<S> {
             None => Ok(default),
         };
         Ok(Thresholds {
-            jaccard: share("jaccard_threshold", options.jaccard_threshold, self.config.jaccard_threshold)?,
+            jaccard: share(
+                "jaccard_threshold",
+                options.jaccard_threshold,
+                self.config.jaccard_threshold,
+            )?,
             containment: share(
                 "containment_threshold",
                 options.containment_threshold,
@@ -94,12 +99,13 @@ impl<S: Store> Index<S> {
             .filter_map(|held| {
                 let j = fp.signature.jaccard(&held.signature);
                 let c = containment(j, fp.shingles, held.shingles);
-                t.is_copy(j, c, fp.shingles.min(held.shingles)).then(|| Match {
-                    id: Arc::clone(&held.id),
-                    jaccard: j,
-                    containment: c,
-                    canonical_id: Arc::clone(held.canonical_id()),
-                })
+                t.is_copy(j, c, fp.shingles.min(held.shingles))
+                    .then(|| Match {
+                        id: Arc::clone(&held.id),
+                        jaccard: j,
+                        containment: c,
+                        canonical_id: Arc::clone(held.canonical_id()),
+                    })
             })
             .collect();
         matches.sort_by(|a, b| {

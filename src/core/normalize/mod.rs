@@ -71,7 +71,11 @@ fn fold(text: &str) -> Cow<'_, str> {
         if c.is_ascii() {
             out.push(c);
         } else if c.is_whitespace() {
-            out.push(if c == '\u{2028}' || c == '\u{2029}' { '\n' } else { ' ' });
+            out.push(if c == '\u{2028}' || c == '\u{2029}' {
+                '\n'
+            } else {
+                ' '
+            });
         } else if let Some(ascii) = deunicode::deunicode_char(c) {
             out.push_str(ascii);
         } else {
@@ -126,7 +130,10 @@ mod tests {
     fn mojibake_and_entities_match_clean_text() {
         let clean = normalize("Trump’s “deal” — café");
         assert_eq!(normalize("Trumpâ€™s â€œdealâ€\u{9d} â€” cafÃ©"), clean);
-        assert_eq!(normalize("Trump&rsquo;s &ldquo;deal&rdquo; &mdash; caf&eacute;"), clean);
+        assert_eq!(
+            normalize("Trump&rsquo;s &ldquo;deal&rdquo; &mdash; caf&eacute;"),
+            clean
+        );
         assert_eq!(normalize("Trump's \"deal\" -- cafe"), clean);
     }
 

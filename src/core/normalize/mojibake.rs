@@ -18,7 +18,9 @@ const CP1252_HIGH: [char; 32] = [
 /// The byte Windows-1252 encodes `c` as, if any (ASCII excluded).
 fn cp1252_byte(c: char) -> Option<u8> {
     let u = c as u32;
-    if (0xA0..=0xFF).contains(&u) || (0x80..=0x9F).contains(&u) && CP1252_HIGH[(u - 0x80) as usize] == c {
+    if (0xA0..=0xFF).contains(&u)
+        || (0x80..=0x9F).contains(&u) && CP1252_HIGH[(u - 0x80) as usize] == c
+    {
         return Some(u as u8);
     }
     CP1252_HIGH

@@ -1,0 +1,94 @@
+//! Measurement of detection quality on a labeled stream: `syndetect eval`.
+//!
+//! The stream is fed in arrival order through the same [`Index::ingest`] the
+//! server uses; each article gets a [`Prediction`], and [`score`] computes the
+//! same figures as `eval/score.py`.
+
+pub mod corpus;
+pub mod score;
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use corpus::{read_jsonl, LabeledArticle};
+pub use score::{score, Report};
+
+use crate::index::{Index, MatchOptions};
+use crate::model::Kind;
+use crate::storage::Store;
+
+/// One line of a predictions file, as `score.py` reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The article's id.
+    pub id: String,
+    /// `"copy"` or `"distinct"`.
+    pub verdict: String,
+    /// The best match's id for a copy, else empty.
+    #[serde(rename = "match")]
+    pub best_match: String,
+}
+
+impl Prediction {
+    /// The prediction for a verdict.
+    pub fn from_verdict(v: &crate::model::Verdict) -> Self {
+        Prediction {
+            id: v.id.to_string(),
+            verdict: match v.kind {
+                Kind::SyndicatedCopy => "copy",
+                Kind::DistinctReport => "distinct",
+            }
+            .to_owned(),
+            best_match: v.best_match().map(|m| m.id.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The prediction for an article the index refused (counted as distinct).
+    pub fn refused(id: &str) -> Self {
+        Prediction {
+            id: id.to_owned(),
+            verdict: "distinct".to_owned(),
+            best_match: String::new(),
+        }
+    }
+}
+
+/// Predictions and how long they took.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// One per article, in stream order.
+    pub predictions: Vec<Prediction>,
+    /// Articles the index refused, with the reason.
+    pub refused: Vec<(String, String)>,
+    /// Wall time of the ingest loop.
+    pub elapsed: Duration,
+    /// Bytes of title plus text ingested.
+    pub bytes: usize,
+}
+
+/// Ingests `articles` in order into `index` and records each verdict.
+pub fn run_in_process<S: Store>(index: &Index<S>, articles: &[LabeledArticle]) -> Run {
+    let options = MatchOptions::default();
+    let start = Instant::now();
+    let mut predictions = Vec::with_capacity(articles.len());
+    let mut refused = Vec::new();
+    let mut bytes = 0;
+    for a in articles {
+        let article = a.to_article();
+        bytes += article.text.len() + article.title.len();
+        match index.ingest(&article, &options) {
+            Ok(v) => predictions.push(Prediction::from_verdict(&v)),
+            Err(e) => {
+                refused.push((a.id.clone(), e.to_string()));
+                predictions.push(Prediction::refused(&a.id));
+            }
+        }
+    }
+    Run {
+        predictions,
+        refused,
+        elapsed: start.elapsed(),
+        bytes,
+    }
+}

@@ -1,0 +1,166 @@
+//! Property tests for the math and the normalizer: idempotence, collisions of
+//! identical texts, MinHash estimates against exact Jaccard, and band keys that
+//! stay the same across runs and machines.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use syndetect::core::{normalize, LshParams, MinHasher, ShingleSet, Shingler};
+use syndetect::index::verdict::containment;
+
+/// Text with the noise scrapers meet: tags, entities, mojibake, odd quotes,
+/// glued sentences, non-Latin scripts, stray control characters.
+fn noisy_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z]{1,10}",
+        "[0-9]{1,4}",
+        Just(" ".to_string()),
+        Just("\n".to_string()),
+        Just(".".to_string()),
+        Just("&&".to_string()),
+        Just("&amp;".to_string()),
+        Just("&#8217;".to_string()),
+        Just("<p>".to_string()),
+        Just("</b>".to_string()),
+        Just("<script>x</script>".to_string()),
+        Just("â€™".to_string()),
+        Just("Ã©".to_string()),
+        Just("’“”".to_string()),
+        Just("ßæœŒƒ".to_string()),
+        Just("Ελλάδα Москва 北京".to_string()),
+        Just("\u{a0}\u{2028}\t".to_string()),
+        any::<char>().prop_map(|c| c.to_string()),
+    ];
+    proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+}
+
+/// Two sets of distinct random hashes with a chosen overlap.
+fn overlapping_sets() -> impl Strategy<Value = (Vec<u64>, Vec<u64>)> {
+    (20usize..400, 0usize..400, 0usize..400, any::<u64>()).prop_map(
+        |(shared, only_a, only_b, seed)| {
+            let mut state = seed;
+            let mut next = move || {
+                // SplitMix64, so the sets are distinct and well spread.
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            };
+            let common: Vec<u64> = (0..shared).map(|_| next()).collect();
+            let mut a = common.clone();
+            let mut b = common;
+            a.extend((0..only_a).map(|_| next()));
+            b.extend((0..only_b).map(|_| next()));
+            (a, b)
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn normalization_is_idempotent(text in noisy_text()) {
+        let once = normalize(&text);
+        prop_assert_eq!(normalize(&once), once.clone());
+        // The output alphabet: lowercase ASCII words, single spaces, newlines.
+        prop_assert!(once.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ' || b == b'\n'));
+        prop_assert!(!once.contains("  ") && !once.starts_with(' ') && !once.ends_with(' '));
+    }
+
+    #[test]
+    fn identical_texts_always_collide(text in noisy_text()) {
+        let shingler = Shingler::new(3);
+        let hasher = MinHasher::new(128);
+        let lsh = LshParams::optimal(0.3, 128, 0.5, 0.95).unwrap();
+        let a = hasher.signature(shingler.shingles(&normalize(&text)).hashes());
+        let b = hasher.signature(shingler.shingles(&normalize(&text.clone())).hashes());
+        prop_assert_eq!(a.jaccard(&b), 1.0);
+        prop_assert_eq!(lsh.band_keys(&a), lsh.band_keys(&b));
+    }
+
+    #[test]
+    fn minhash_estimate_tracks_exact_jaccard((a, b) in overlapping_sets()) {
+        let k = 128usize;
+        let hasher = MinHasher::new(k);
+        let exact = ShingleSet::from_hashes(a.clone()).jaccard(&ShingleSet::from_hashes(b.clone()));
+        let estimate = hasher.signature(&a).jaccard(&hasher.signature(&b));
+        // The estimate is a mean of k Bernoulli(J) draws: standard error
+        // sqrt(J(1-J)/k). Five standard errors plus one slot of resolution.
+        let bound = 5.0 * (exact * (1.0 - exact) / k as f64).sqrt() + 1.0 / k as f64;
+        prop_assert!((estimate - exact).abs() <= bound,
+            "exact {exact:.3} estimate {estimate:.3} bound {bound:.3}");
+    }
+
+    #[test]
+    fn containment_estimate_tracks_exact_containment((a, b) in overlapping_sets()) {
+        let hasher = MinHasher::new(128);
+        let (sa, sb) = (ShingleSet::from_hashes(a.clone()), ShingleSet::from_hashes(b.clone()));
+        let exact = sa.intersection_len(&sb) as f64 / sa.len().min(sb.len()) as f64;
+        let j = hasher.signature(&a).jaccard(&hasher.signature(&b));
+        let est = containment(j, sa.len() as u32, sb.len() as u32);
+        // Containment amplifies the Jaccard error by (|A|+|B|)/((1+J)^2 min):
+        // bound it through the Jaccard bound at the worst size ratio here.
+        let jx = sa.jaccard(&sb);
+        let ratio = (sa.len() + sb.len()) as f64 / sa.len().min(sb.len()) as f64;
+        let bound = ratio * (5.0 * (jx * (1.0 - jx) / 128.0).sqrt() + 1.0 / 128.0);
+        prop_assert!((est - exact).abs() <= bound, "exact {exact:.3} est {est:.3} bound {bound:.3}");
+    }
+}
+
+/// Over many pairs the mean absolute error stays near its theoretical value
+/// (√(2/π)·σ for a normal error): a biased or correlated family of
+/// permutations would exceed it even where no single pair fails.
+#[test]
+fn minhash_mean_error_matches_theory() {
+    let hasher = MinHasher::new(128);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = overlapping_sets();
+    let (mut err, mut expected) = (0.0, 0.0);
+    let n = 400;
+    for _ in 0..n {
+        let (a, b) = strategy.new_tree(&mut runner).unwrap().current();
+        let exact = ShingleSet::from_hashes(a.clone()).jaccard(&ShingleSet::from_hashes(b.clone()));
+        let est = hasher.signature(&a).jaccard(&hasher.signature(&b));
+        err += (est - exact).abs();
+        expected += (2.0 / std::f64::consts::PI).sqrt() * (exact * (1.0 - exact) / 128.0).sqrt();
+    }
+    eprintln!(
+        "mean abs error {:.4} theory {:.4}",
+        err / n as f64,
+        expected / n as f64
+    );
+    assert!(
+        err <= 1.25 * expected + 0.002 * n as f64,
+        "mean error {} vs theory {}",
+        err / n as f64,
+        expected / n as f64
+    );
+}
+
+/// Golden values: signatures and band keys are stored and compared across
+/// processes and machines, so they must never drift (a change here breaks
+/// every stored index and must be deliberate).
+#[test]
+fn band_keys_are_stable_across_runs_and_machines() {
+    let text = normalize(
+        "The Kremlin said on Sunday that Putin and Trump may have spoken more than twice.",
+    );
+    let set = Shingler::new(3).shingles(&text);
+    let sig = MinHasher::new(128).signature(set.hashes());
+    let lsh = LshParams::optimal(0.3, 128, 0.5, 0.95).unwrap();
+    let keys = lsh.band_keys(&sig);
+    assert_eq!((lsh.bands, lsh.rows), GOLDEN_BANDS_ROWS);
+    assert_eq!(set.len(), 13);
+    assert_eq!(&sig.values()[..4], &GOLDEN_SIG_HEAD);
+    assert_eq!(&keys[..4], &GOLDEN_KEYS_HEAD);
+}
+
+const GOLDEN_BANDS_ROWS: (usize, usize) = (32, 2);
+const GOLDEN_SIG_HEAD: [u32; 4] = [692_158_921, 193_489_650, 145_414_079, 93_527_163];
+const GOLDEN_KEYS_HEAD: [u64; 4] = [
+    0xe0e1_21bc_42f0_09de,
+    0x7171_5c62_6050_ca75,
+    0x0b20_4cd8_a5b8_db9a,
+    0xca72_2644_46c8_f617,
+];
