@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use syndetect::eval;
-use syndetect::index::{Index, IndexConfig};
+use syndetect::index::{Index, IndexConfig, Verification};
 use syndetect::server::{self, ServeOptions};
 
 /// Tells whether a scraped article is a syndicated copy of one already seen.
@@ -38,6 +38,15 @@ struct EvalArgs {
     /// Write the scores here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Print each wrong verdict to stderr with this many most similar held
+    /// articles (in process only).
+    #[arg(long, default_value_t = 0, conflicts_with = "server")]
+    explain: usize,
+    /// Send the stream over gRPC (IngestStream) to a running service at this
+    /// address instead of running the index in process. The index flags are
+    /// then the server's business.
+    #[arg(long)]
+    server: Option<String>,
     #[command(flatten)]
     index: IndexArgs,
 }
@@ -93,6 +102,29 @@ struct IndexArgs {
     /// Largest title plus text accepted, in bytes.
     #[arg(long, default_value_t = IndexConfig::default().max_text_bytes)]
     max_text_bytes: usize,
+    /// A segment in this many distinct reports is site furniture (0 = off).
+    #[arg(long, default_value_t = IndexConfig::default().furniture_reports)]
+    furniture_reports: u32,
+    /// Lead keys posted per article, to find excerpts and teasers (0 = off).
+    #[arg(long, default_value_t = IndexConfig::default().lead_keys)]
+    lead_keys: usize,
+    /// Words per lead key.
+    #[arg(long, default_value_t = IndexConfig::default().lead_window)]
+    lead_window: usize,
+    /// Verify candidates exactly on stored shingle sets, or from signatures.
+    #[arg(long, value_enum, default_value_t = VerifyArg::Exact)]
+    verification: VerifyArg,
+    /// Compare with every held article, not only LSH candidates (slow; for measuring).
+    #[arg(long)]
+    exhaustive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum VerifyArg {
+    /// Exact Jaccard and containment of content shingle sets.
+    Exact,
+    /// Estimates from the MinHash signatures.
+    Signature,
 }
 
 impl From<IndexArgs> for IndexConfig {
@@ -107,6 +139,14 @@ impl From<IndexArgs> for IndexConfig {
             min_containment_shingles: a.min_containment_shingles,
             max_matches: a.max_matches,
             max_text_bytes: a.max_text_bytes,
+            furniture_reports: a.furniture_reports,
+            lead_keys: a.lead_keys,
+            lead_window: a.lead_window,
+            verification: match a.verification {
+                VerifyArg::Exact => Verification::Exact,
+                VerifyArg::Signature => Verification::Signature,
+            },
+            exhaustive: a.exhaustive,
             ..IndexConfig::default()
         }
     }
@@ -169,9 +209,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 
 fn eval(args: EvalArgs) -> Result<(), String> {
     let stream = eval::read_jsonl(&args.file).map_err(|e| e.to_string())?;
-    let index = Index::in_memory(IndexConfig::from(args.index))
-        .map_err(|e| format!("invalid parameter: {e}"))?;
-    let run = eval::run_in_process(&index, &stream);
+    let (run, mode) = match &args.server {
+        Some(addr) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            let run = runtime
+                .block_on(eval::run_remote(addr, &stream))
+                .map_err(|e| e.to_string())?;
+            (run, format!("over gRPC IngestStream to {addr}"))
+        }
+        None => {
+            let index = Index::in_memory(IndexConfig::from(args.index))
+                .map_err(|e| format!("invalid parameter: {e}"))?;
+            let run = eval::run_in_process(&index, &stream, args.explain);
+            (run, "one thread, in process".to_owned())
+        }
+    };
     for (id, why) in &run.refused {
         tracing::warn!(%id, "refused, counted as distinct: {why}");
     }
@@ -184,7 +239,7 @@ fn eval(args: EvalArgs) -> Result<(), String> {
     println!("{json}");
     let secs = run.elapsed.as_secs_f64().max(1e-9);
     println!(
-        "throughput: {} articles in {:.3} s = {:.0} articles/s, {:.1} MB/s (one thread, in process)",
+        "throughput: {} articles in {:.3} s = {:.0} articles/s, {:.1} MB/s ({mode})",
         stream.len(),
         secs,
         stream.len() as f64 / secs,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::{article, connect, ingest_request, start, Kind, SEEDS};
 use syndetect::grpc::pb;
+use syndetect::index::IndexConfig;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -108,13 +109,15 @@ async fn stats_reports_the_parameters_in_force() {
     let stats = server.stats().await;
     assert_eq!((stats.documents, stats.buckets, stats.originals), (0, 0, 0));
     let p = stats.params.expect("params");
+    let d = IndexConfig::default();
     assert_eq!(p.shingle_size, 3);
     assert_eq!(p.permutations, 128);
     assert!(p.bands >= 1 && p.rows >= 1, "{p:?}");
     assert!(p.bands * p.rows <= p.permutations, "{p:?}");
-    assert_eq!(p.lsh_threshold, 0.3);
-    assert_eq!(p.jaccard_threshold, 0.5);
-    assert_eq!(p.containment_threshold, 0.7);
+    assert_eq!(p.lsh_threshold, d.lsh_threshold);
+    assert_eq!(p.jaccard_threshold, d.jaccard_threshold);
+    assert_eq!(p.containment_threshold, d.containment_threshold);
+    assert_eq!(p.min_containment_shingles, d.min_containment_shingles);
     assert_eq!(p.max_matches, 5);
     assert_eq!(p.max_text_bytes, 1 << 20);
     assert!(p.min_containment_shingles >= 1);

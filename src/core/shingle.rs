@@ -32,22 +32,9 @@ impl ShingleSet {
         self.0.is_empty()
     }
 
-    /// The number of shingles both sets hold (merge of two sorted lists).
+    /// The number of shingles both sets hold.
     pub fn intersection_len(&self, other: &ShingleSet) -> usize {
-        let (mut i, mut j, mut n) = (0, 0, 0);
-        let (a, b) = (&self.0, &other.0);
-        while i < a.len() && j < b.len() {
-            match a[i].cmp(&b[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    n += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        n
+        sorted_intersection_len(&self.0, &other.0)
     }
 
     /// Exact Jaccard resemblance |A∩B| / |A∪B| (0 when both are empty).
@@ -60,6 +47,30 @@ impl ShingleSet {
             inter as f64 / union as f64
         }
     }
+}
+
+/// The number of values two sorted, duplicate-free slices share (a merge).
+pub fn sorted_intersection_len<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The xxh3 hash of each word of normalized text.
+pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
+    normalized
+        .split_ascii_whitespace()
+        .map(|w| xxh3_64(w.as_bytes()))
 }
 
 /// Turns normalized text into word `k`-shingles.
@@ -83,10 +94,7 @@ impl Shingler {
     /// A text of fewer than `k` words (but at least one) yields one shingle of
     /// all its words, so short texts still compare.
     pub fn shingles(&self, normalized: &str) -> ShingleSet {
-        let words: Vec<u64> = normalized
-            .split_ascii_whitespace()
-            .map(|w| xxh3_64(w.as_bytes()))
-            .collect();
+        let words: Vec<u64> = word_hashes(normalized).collect();
         ShingleSet::from_hashes(self.shingle_hashes(&words))
     }
 

@@ -5,6 +5,7 @@
 //! same figures as `eval/score.py`.
 
 pub mod corpus;
+pub mod remote;
 pub mod score;
 
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use corpus::{read_jsonl, LabeledArticle};
+pub use remote::run_remote;
 pub use score::{score, Report};
 
 use crate::index::{Index, MatchOptions};
@@ -67,8 +69,18 @@ pub struct Run {
     pub bytes: usize,
 }
 
-/// Ingests `articles` in order into `index` and records each verdict.
-pub fn run_in_process<S: Store>(index: &Index<S>, articles: &[LabeledArticle]) -> Run {
+/// Ingests `articles` in order into `index` and records each verdict. With
+/// `explain > 0`, each wrong verdict is printed to stderr with the `explain`
+/// most similar held articles, their clusters and similarities.
+pub fn run_in_process<S: Store>(
+    index: &Index<S>,
+    articles: &[LabeledArticle],
+    explain: usize,
+) -> Run {
+    let cluster_of: std::collections::HashMap<&str, &str> = articles
+        .iter()
+        .map(|a| (a.id.as_str(), a.cluster.as_str()))
+        .collect();
     let options = MatchOptions::default();
     let start = Instant::now();
     let mut predictions = Vec::with_capacity(articles.len());
@@ -77,8 +89,31 @@ pub fn run_in_process<S: Store>(index: &Index<S>, articles: &[LabeledArticle]) -
     for a in articles {
         let article = a.to_article();
         bytes += article.text.len() + article.title.len();
+        let explained = (explain > 0).then(|| index.explain(&article, explain));
         match index.ingest(&article, &options) {
-            Ok(v) => predictions.push(Prediction::from_verdict(&v)),
+            Ok(v) => {
+                let p = Prediction::from_verdict(&v);
+                let right = if a.expect == "copy" {
+                    p.verdict == "copy"
+                        && cluster_of.get(p.best_match.as_str()) == Some(&a.cluster.as_str())
+                } else {
+                    p.verdict == "distinct"
+                };
+                if let (false, Some(Ok(top))) = (right || a.ignore, explained) {
+                    eprintln!(
+                        "WRONG {} expect={} variant={} group={} said={} match={}",
+                        a.id, a.expect, a.variant, a.group, p.verdict, p.best_match
+                    );
+                    for (id, s) in top {
+                        let same = cluster_of.get(&*id) == Some(&a.cluster.as_str());
+                        eprintln!(
+                            "    {id} same_cluster={same} J={:.3} C={:.3} smaller={}",
+                            s.jaccard, s.containment, s.smaller
+                        );
+                    }
+                }
+                predictions.push(p);
+            }
             Err(e) => {
                 refused.push((a.id.clone(), e.to_string()));
                 predictions.push(Prediction::refused(&a.id));

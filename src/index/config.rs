@@ -30,6 +30,31 @@ pub struct IndexConfig {
     pub max_text_bytes: usize,
     /// Longest id accepted, in bytes.
     pub max_id_bytes: usize,
+    /// A segment found in this many distinct reports is site furniture and
+    /// carries no evidence (0 turns furniture learning off).
+    pub furniture_reports: u32,
+    /// Lead keys posted per article: windows at the start of its body, which
+    /// find excerpts and teasers (0 turns them off).
+    pub lead_keys: usize,
+    /// Words per lead key window.
+    pub lead_window: usize,
+    /// How candidates are verified.
+    pub verification: Verification,
+    /// Compare with every held article instead of the LSH candidates (for
+    /// measuring what LSH loses; slow on a large index).
+    pub exhaustive: bool,
+}
+
+/// How a candidate's similarity is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verification {
+    /// Exact Jaccard and containment of the held content shingle sets, less
+    /// the shingles learned to be furniture since.
+    #[default]
+    Exact,
+    /// Estimated from the MinHash signatures (no furniture learned later is
+    /// removed).
+    Signature,
 }
 
 impl Default for IndexConfig {
@@ -40,12 +65,17 @@ impl Default for IndexConfig {
             lsh_threshold: 0.3,
             lsh_min_recall: 0.95,
             lsh_fp_weight: 0.5,
-            jaccard_threshold: 0.5,
-            containment_threshold: 0.7,
+            jaccard_threshold: 0.25,
+            containment_threshold: 0.6,
             min_containment_shingles: 12,
             max_matches: 5,
             max_text_bytes: 1 << 20,
             max_id_bytes: 1024,
+            furniture_reports: 2,
+            lead_keys: 16,
+            lead_window: 5,
+            verification: Verification::Exact,
+            exhaustive: false,
         }
     }
 }

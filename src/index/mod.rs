@@ -7,6 +7,7 @@
 //! (check, stats) take no lock.
 
 mod config;
+mod fingerprint;
 mod stripes;
 pub mod verdict;
 
@@ -14,12 +15,13 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::Xxh3;
 
-pub use config::{ConfigError, IndexConfig};
+pub use config::{ConfigError, IndexConfig, Verification};
+pub use fingerprint::{Fingerprint, Segment};
 pub use verdict::Thresholds;
 
-use crate::core::{normalize, BandKey, LshParams, MinHasher, Shingler, Signature};
+use crate::core::{LshParams, MinHasher, Shingler};
 use crate::error::{Error, Result};
-use crate::model::{Article, Verdict};
+use crate::model::{Article, Kind, Verdict};
 use crate::storage::{MemoryStore, Record, Store};
 use stripes::Stripes;
 
@@ -38,17 +40,6 @@ pub struct MatchOptions {
     pub max_matches: usize,
 }
 
-/// What an article reduces to for comparison.
-#[derive(Debug, Clone)]
-pub struct Fingerprint {
-    /// MinHash signature of the shingle set.
-    pub signature: Signature,
-    /// Distinct shingles.
-    pub shingles: u32,
-    /// LSH band keys of the signature.
-    pub band_keys: Vec<BandKey>,
-}
-
 /// Counts and parameters, for `Stats`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
@@ -62,6 +53,8 @@ pub struct Stats {
     pub config: IndexConfig,
     /// The bands × rows chosen from it.
     pub lsh: LshParams,
+    /// Shingles known to be site furniture.
+    pub furniture_shingles: usize,
 }
 
 /// The syndication index over a [`Store`].
@@ -135,22 +128,30 @@ impl<S: Store> Index<S> {
             return retried(article, &held, text_hash);
         }
         let fp = self.fingerprint(article)?;
-        let _guard = self.stripes.lock(&fp.band_keys);
+        let guard = self.stripes.lock(&fp.keys);
         let mut verdict = self.decide(&article.id, &fp, &thresholds);
         verdict.stored = true;
+        let distinct = verdict.kind == Kind::DistinctReport;
         let record = Record {
             doc: 0,
             id: Arc::clone(&verdict.id),
             text_hash,
-            signature: fp.signature,
+            signature: fp.signature.clone(),
+            set: fp.set.clone().into_boxed_slice(),
+            keys: fp.keys.clone().into_boxed_slice(),
             shingles: fp.shingles,
             published_at: article.published_at,
             verdict,
         };
-        match self.store.insert(record, &fp.band_keys) {
-            Ok(stored) => Ok(stored.verdict.clone()),
-            Err(held) => retried(article, &held, text_hash),
+        let stored = match self.store.insert(record, &fp.keys) {
+            Ok(stored) => stored,
+            Err(held) => return retried(article, &held, text_hash),
+        };
+        drop(guard);
+        if distinct {
+            self.learn_furniture(&fp);
         }
+        Ok(stored.verdict.clone())
     }
 
     /// Forgets the article `id`: it is no longer matched nor counted. Copies
@@ -177,30 +178,8 @@ impl<S: Store> Index<S> {
             originals: self.store.originals(),
             config: self.config.clone(),
             lsh: self.lsh,
+            furniture_shingles: self.store.furniture_shingles(),
         }
-    }
-
-    /// Normalizes, shingles, signs and bands an article.
-    pub fn fingerprint(&self, article: &Article) -> Result<Fingerprint> {
-        let mut normalized = normalize(&article.title);
-        let body = normalize(&article.text);
-        if !normalized.is_empty() && !body.is_empty() {
-            normalized.push('\n');
-        }
-        normalized.push_str(&body);
-        let set = self.shingler.shingles(&normalized);
-        if set.is_empty() {
-            return Err(Error::NoWords {
-                id: article.id.clone(),
-            });
-        }
-        let signature = self.hasher.signature(set.hashes());
-        let band_keys = self.lsh.band_keys(&signature);
-        Ok(Fingerprint {
-            signature,
-            shingles: u32::try_from(set.len()).unwrap_or(u32::MAX),
-            band_keys,
-        })
     }
 
     /// Rejects what must never reach the index.

@@ -16,10 +16,12 @@
 
 use std::sync::Arc;
 
-use super::config::is_share;
+use super::config::{is_share, Verification};
 use super::{Fingerprint, Index, MatchOptions};
+use crate::core::shingle::sorted_intersection_len;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Match, Verdict};
+use crate::storage::Record;
 use crate::storage::Store;
 
 /// The decision rule in force for one request.
@@ -55,7 +57,96 @@ impl Thresholds {
     }
 }
 
+/// How alike two articles are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Similarity {
+    /// Jaccard resemblance of the content shingle sets.
+    pub jaccard: f64,
+    /// Share of the smaller set found in the larger.
+    pub containment: f64,
+    /// Shingles in the smaller set.
+    pub smaller: u32,
+}
+
 impl<S: Store> Index<S> {
+    /// Verifies a candidate: exactly on the content shingle sets (less the
+    /// shingles learned to be furniture since the held one was stored), or
+    /// estimated from the signatures.
+    pub fn similarity(&self, fp: &Fingerprint, held: &Record) -> Similarity {
+        match self.config.verification {
+            Verification::Signature => {
+                let j = fp.signature.jaccard(&held.signature);
+                Similarity {
+                    jaccard: j,
+                    containment: containment(j, fp.shingles, held.shingles),
+                    smaller: fp.shingles.min(held.shingles),
+                }
+            }
+            Verification::Exact => {
+                let filtered: Vec<u32>;
+                let held_set: &[u32] =
+                    if self.config.furniture_reports > 0 && self.store.furniture_shingles() > 0 {
+                        filtered = held
+                            .set
+                            .iter()
+                            .copied()
+                            .filter(|h| !self.store.is_furniture_shingle(*h))
+                            .collect();
+                        if filtered.is_empty() {
+                            &held.set
+                        } else {
+                            &filtered
+                        }
+                    } else {
+                        &held.set
+                    };
+                let inter = sorted_intersection_len(&fp.set, held_set);
+                let (a, b) = (fp.set.len(), held_set.len());
+                let union = a + b - inter;
+                let small = a.min(b);
+                Similarity {
+                    jaccard: if union == 0 {
+                        0.0
+                    } else {
+                        inter as f64 / union as f64
+                    },
+                    containment: if small == 0 {
+                        0.0
+                    } else {
+                        inter as f64 / small as f64
+                    },
+                    smaller: u32::try_from(small).unwrap_or(u32::MAX),
+                }
+            }
+        }
+    }
+
+    /// The `top` most similar held articles (by Jaccard, then containment),
+    /// compared exhaustively and with no threshold: why an article was or was
+    /// not called a copy. Slow on a large index; for diagnosis.
+    pub fn explain(
+        &self,
+        article: &crate::model::Article,
+        top: usize,
+    ) -> Result<Vec<(Arc<str>, Similarity)>> {
+        let fp = self.fingerprint(article)?;
+        let mut all = Vec::new();
+        self.store.all_docs(&mut all);
+        let mut out: Vec<(Arc<str>, Similarity)> = all
+            .into_iter()
+            .filter_map(|doc| self.store.get(doc))
+            .filter(|held| *held.id != *article.id)
+            .map(|held| (Arc::clone(&held.id), self.similarity(&fp, &held)))
+            .collect();
+        out.sort_by(|a, b| {
+            b.1.jaccard
+                .max(b.1.containment)
+                .total_cmp(&a.1.jaccard.max(a.1.containment))
+        });
+        out.truncate(top);
+        Ok(out)
+    }
+
     /// The configured thresholds with the request's overrides, validated.
     pub(crate) fn thresholds(&self, options: &MatchOptions) -> Result<Thresholds> {
         let share = |name: &'static str, v: Option<f64>, default: f64| match v {
@@ -91,21 +182,27 @@ impl<S: Store> Index<S> {
     /// held under `own_id`. Stores nothing.
     pub(crate) fn decide(&self, own_id: &str, fp: &Fingerprint, t: &Thresholds) -> Verdict {
         let mut candidates = Vec::new();
-        self.store.candidates(&fp.band_keys, &mut candidates);
+        if self.config.exhaustive {
+            self.store.all_docs(&mut candidates);
+        } else {
+            self.store.candidates(&fp.keys, &mut candidates);
+        }
         let mut matches: Vec<Match> = candidates
             .into_iter()
             .filter_map(|doc| self.store.get(doc))
             .filter(|held| &*held.id != own_id)
             .filter_map(|held| {
-                let j = fp.signature.jaccard(&held.signature);
-                let c = containment(j, fp.shingles, held.shingles);
-                t.is_copy(j, c, fp.shingles.min(held.shingles))
-                    .then(|| Match {
-                        id: Arc::clone(&held.id),
-                        jaccard: j,
-                        containment: c,
-                        canonical_id: Arc::clone(held.canonical_id()),
-                    })
+                let Similarity {
+                    jaccard: j,
+                    containment: c,
+                    smaller,
+                } = self.similarity(fp, &held);
+                t.is_copy(j, c, smaller).then(|| Match {
+                    id: Arc::clone(&held.id),
+                    jaccard: j,
+                    containment: c,
+                    canonical_id: Arc::clone(held.canonical_id()),
+                })
             })
             .collect();
         matches.sort_by(|a, b| {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
-use dashmap::DashMap;
+use dashmap::{DashMap, DashSet};
 
 use super::{DocId, Record, Store};
 use crate::core::BandKey;
@@ -19,6 +19,8 @@ pub struct MemoryStore {
     buckets: DashMap<BandKey, Vec<DocId>>,
     next_doc: AtomicU64,
     originals: AtomicUsize,
+    segment_reports: DashMap<u64, u32>,
+    furniture: DashSet<u32>,
 }
 
 impl MemoryStore {
@@ -106,5 +108,38 @@ impl Store for MemoryStore {
 
     fn originals(&self) -> usize {
         self.originals.load(Ordering::Relaxed)
+    }
+
+    fn all_docs(&self, out: &mut Vec<DocId>) {
+        out.extend(self.docs.iter().map(|e| *e.key()));
+    }
+
+    fn segment_reports(&self, segment: u64) -> u32 {
+        self.segment_reports.get(&segment).map_or(0, |c| *c)
+    }
+
+    fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
+        segments
+            .iter()
+            .map(|s| {
+                let mut count = self.segment_reports.entry(*s).or_insert(0);
+                *count = count.saturating_add(1);
+                *count
+            })
+            .collect()
+    }
+
+    fn add_furniture_shingles(&self, shingles: &[u32]) {
+        for s in shingles {
+            self.furniture.insert(*s);
+        }
+    }
+
+    fn is_furniture_shingle(&self, shingle: u32) -> bool {
+        self.furniture.contains(&shingle)
+    }
+
+    fn furniture_shingles(&self) -> usize {
+        self.furniture.len()
     }
 }

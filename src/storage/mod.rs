@@ -28,6 +28,11 @@ pub struct Record {
     pub text_hash: u128,
     /// MinHash signature of the shingle set.
     pub signature: Signature,
+    /// The content shingle set (furniture removed), as sorted distinct low
+    /// 32-bit halves of the shingle hashes: what verification compares.
+    pub set: Box<[u32]>,
+    /// The bucket keys it is posted under (LSH bands, then lead keys).
+    pub keys: Box<[BandKey]>,
     /// Distinct shingles in the set.
     pub shingles: u32,
     /// Unix seconds, 0 if unknown.
@@ -78,4 +83,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Held articles that were distinct reports when ingested.
     fn originals(&self) -> usize;
+
+    /// Appends every held handle to `out` (exhaustive comparison, for
+    /// evaluation: slow on a large index).
+    fn all_docs(&self, out: &mut Vec<DocId>);
+
+    /// How many distinct reports have contained the segment (by hash).
+    fn segment_reports(&self, segment: u64) -> u32;
+
+    /// Counts one more distinct report for each segment (each hash once);
+    /// returns the new counts, in order.
+    fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32>;
+
+    /// Marks shingles (low 32-bit halves) as site furniture.
+    fn add_furniture_shingles(&self, shingles: &[u32]);
+
+    /// Whether a shingle (low 32-bit half) is known furniture.
+    fn is_furniture_shingle(&self, shingle: u32) -> bool;
+
+    /// How many shingles are known furniture.
+    fn furniture_shingles(&self) -> usize;
 }

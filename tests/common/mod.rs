@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+#[allow(unused_imports)]
 pub use pb::verdict::Kind;
 
 /// The five seed articles (distinct reports on one story), as (id, text).
@@ -242,5 +243,23 @@ impl Store for HookedStore {
     }
     fn originals(&self) -> usize {
         self.inner.originals()
+    }
+    fn all_docs(&self, out: &mut Vec<DocId>) {
+        self.inner.all_docs(out)
+    }
+    fn segment_reports(&self, segment: u64) -> u32 {
+        self.inner.segment_reports(segment)
+    }
+    fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
+        self.inner.add_segment_reports(segments)
+    }
+    fn add_furniture_shingles(&self, shingles: &[u32]) {
+        self.inner.add_furniture_shingles(shingles)
+    }
+    fn is_furniture_shingle(&self, shingle: u32) -> bool {
+        self.inner.is_furniture_shingle(shingle)
+    }
+    fn furniture_shingles(&self) -> usize {
+        self.inner.furniture_shingles()
     }
 }

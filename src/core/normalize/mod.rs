@@ -9,18 +9,21 @@
 //! 4. Unicode NFKC, then transliteration to ASCII with `deunicode` (accents,
 //!    ligatures and curly quotes folded: `é`→`e`, `œ`→`oe`, `’`→`'`), then
 //!    lowercase.
-//! 5. Tokenization into words: maximal runs of ASCII letters and digits. Every
+//! 5. [`segment::segments`]: the text is cut into segments (sentences and
+//!    stand-alone lines); hard-wrapped lines are joined, glued sentences split.
+//! 6. Tokenization into words: maximal runs of ASCII letters and digits. Every
 //!    other character separates words, which is what makes quotes mangled into
-//!    `&&`, sentences glued without a space (`Sunday.Trump`) and hard-wrapped
-//!    lines harmless.
-//! 6. Lines (paragraphs) of at least [`MIN_DEDUP_WORDS`] words that repeat an
-//!    earlier line word for word are dropped.
+//!    `&&` and stray punctuation harmless.
+//! 7. Segments of at least [`MIN_DEDUP_WORDS`] words that repeat an earlier
+//!    one word for word are dropped (paragraphs pasted twice).
 //!
-//! The output is the words separated by single spaces, one line per kept
-//! paragraph. It is a fixed point: normalizing it again changes nothing.
+//! The output is the words separated by single spaces, segments separated by
+//! [`SEGMENT_SEPARATOR`]. It is a fixed point: normalizing it again changes
+//! nothing.
 
 pub mod html;
 pub mod mojibake;
+pub mod segment;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -28,9 +31,20 @@ use std::collections::HashSet;
 use unicode_normalization::UnicodeNormalization;
 use xxhash_rust::xxh3::xxh3_64;
 
-/// A line repeating an earlier one is dropped only if it has at least this many
-/// words, so short recurring lines ("Photo", "Advertisement") do not vanish.
+/// A segment repeating an earlier one is dropped only if it has at least this
+/// many words, so short recurring lines ("Photo", "Advertisement") do not vanish.
 pub const MIN_DEDUP_WORDS: usize = 5;
+
+/// What separates segments in normalized text: a blank line, which the
+/// segmenter always treats as a boundary (so normalizing again keeps them).
+pub const SEGMENT_SEPARATOR: &str = "\n\n";
+
+/// The segments (sentences, stand-alone lines) of normalized text.
+pub fn normalized_segments(normalized: &str) -> impl Iterator<Item = &str> {
+    normalized
+        .split(SEGMENT_SEPARATOR)
+        .filter(|s| !s.is_empty())
+}
 
 /// Normalizes scraped text (plain or HTML) into lowercase ASCII words, one line
 /// per paragraph, with repeated paragraphs removed. See the module docs for the
@@ -39,16 +53,16 @@ pub const MIN_DEDUP_WORDS: usize = 5;
 /// ```
 /// let a = syndetect::core::normalize("Trump&&s plan.It worked &amp; won");
 /// let b = syndetect::core::normalize("<p>Trump’s plan. It worked &amp;amp; won</p>");
-/// assert_eq!(a, "trump s plan it worked won");
+/// assert_eq!(a, "trump s plan\n\nit worked won");
 /// assert_eq!(a, syndetect::core::normalize(&a));
-/// assert_eq!(b, "trump s plan it worked amp won");
+/// assert_eq!(b, "trump s plan\n\nit worked amp won");
 /// ```
 pub fn normalize(text: &str) -> String {
     let stripped = html::strip_tags(text);
     let decoded = decode_entities(&stripped);
     let fixed = mojibake::fix(&decoded);
     let folded = fold(&fixed);
-    tokenize_lines(&folded)
+    tokenize_segments(&folded)
 }
 
 /// Decodes HTML entities, leaving text without `&` untouched (and unallocated).
@@ -85,13 +99,14 @@ fn fold(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Splits into lowercase ASCII alphanumeric words, one output line per input
-/// line that has words, dropping lines that repeat an earlier one.
-fn tokenize_lines(text: &str) -> String {
+/// Splits folded text into segments of lowercase ASCII alphanumeric words,
+/// one per output paragraph (separated by a blank line), dropping segments
+/// that repeat an earlier one.
+fn tokenize_segments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut seen: HashSet<u64> = HashSet::new();
     let mut line = String::new();
-    for raw in text.split(['\n', '\r']) {
+    for raw in segment::segments(text) {
         line.clear();
         let mut words = 0usize;
         for word in raw
@@ -108,7 +123,7 @@ fn tokenize_lines(text: &str) -> String {
             continue;
         }
         if !out.is_empty() {
-            out.push('\n');
+            out.push_str(SEGMENT_SEPARATOR);
         }
         out.push_str(&line);
     }
@@ -139,8 +154,11 @@ mod tests {
 
     #[test]
     fn repeated_paragraphs_are_dropped_but_short_lines_kept() {
-        let text = "one two three four five six\nMusic\none two three four five six\nMusic";
-        assert_eq!(normalize(text), "one two three four five six\nmusic\nmusic");
+        let text = "One two three four five six.\nMusic\nOne two three four five six.\nMusic";
+        assert_eq!(
+            normalize(text),
+            "one two three four five six\n\nmusic\n\nmusic"
+        );
     }
 
     #[test]
@@ -157,7 +175,7 @@ mod tests {
     #[test]
     fn html_is_stripped() {
         let html = "<div class=\"a\"><p>Hello <b>world</b></p><script>var x = 1;</script><p>Again</p></div>";
-        assert_eq!(normalize(html), "hello world\nagain");
+        assert_eq!(normalize(html), "hello world\n\nagain");
     }
 
     #[test]
