@@ -105,6 +105,17 @@ struct IndexArgs {
     /// A segment in this many distinct reports is site furniture (0 = off).
     #[arg(long, default_value_t = IndexConfig::default().furniture_reports)]
     furniture_reports: u32,
+    /// A segment in this many earlier articles of the same source (and a fifth
+    /// of them) is that site's furniture (0 = off).
+    #[arg(long, default_value_t = IndexConfig::default().source_furniture_articles)]
+    source_furniture_articles: u32,
+    /// Of the sentences with figures two articles share once figures are
+    /// masked, the share that must match exactly for a copy (0 = off).
+    #[arg(long, default_value_t = IndexConfig::default().number_agreement)]
+    number_agreement: f64,
+    /// Masked matches needed before figures are compared.
+    #[arg(long, default_value_t = IndexConfig::default().min_numbers)]
+    min_numbers: u32,
     /// Lead keys posted per article, to find excerpts and teasers (0 = off).
     #[arg(long, default_value_t = IndexConfig::default().lead_keys)]
     lead_keys: usize,
@@ -140,6 +151,9 @@ impl From<IndexArgs> for IndexConfig {
             max_matches: a.max_matches,
             max_text_bytes: a.max_text_bytes,
             furniture_reports: a.furniture_reports,
+            source_furniture_articles: a.source_furniture_articles,
+            number_agreement: a.number_agreement,
+            min_numbers: a.min_numbers,
             lead_keys: a.lead_keys,
             lead_window: a.lead_window,
             verification: match a.verification {

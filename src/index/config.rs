@@ -33,6 +33,15 @@ pub struct IndexConfig {
     /// A segment found in this many distinct reports is site furniture and
     /// carries no evidence (0 turns furniture learning off).
     pub furniture_reports: u32,
+    /// A segment found in this many earlier articles of the same source (and
+    /// in a fifth of them at least) is that site's furniture (0 turns it off).
+    pub source_furniture_articles: u32,
+    /// Copies must agree on their figures: of the sentences with figures that
+    /// two articles share once figures are masked, at least this share must
+    /// match exactly (0 turns the check off).
+    pub number_agreement: f64,
+    /// Figured sentences that must match once masked before figures are compared.
+    pub min_numbers: u32,
     /// Lead keys posted per article: windows at the start of its body, which
     /// find excerpts and teasers (0 turns them off).
     pub lead_keys: usize,
@@ -72,6 +81,9 @@ impl Default for IndexConfig {
             max_text_bytes: 1 << 20,
             max_id_bytes: 1024,
             furniture_reports: 2,
+            source_furniture_articles: 1,
+            number_agreement: 0.5,
+            min_numbers: 2,
             lead_keys: 16,
             lead_window: 5,
             verification: Verification::Exact,

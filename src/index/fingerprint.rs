@@ -22,7 +22,6 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::normalized_segments;
-use crate::core::shingle::word_hashes;
 use crate::core::{normalize, BandKey, ShingleSet, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
@@ -30,6 +29,14 @@ use crate::storage::Store;
 
 /// Salt of lead keys, so they never equal an LSH band key.
 const LEAD_SALT: u64 = 0x1EAD_0000_0000_0001;
+
+/// Salt of the counter of a source's articles.
+const SOURCE_ARTICLES_SALT: u64 = 0x5005_CE00_0000_0001;
+
+/// A segment is furniture of its source when at least this share of the
+/// source's earlier articles contained it (and at least
+/// `IndexConfig::source_furniture_articles` of them did).
+pub const SOURCE_FURNITURE_SHARE: f64 = 0.2;
 
 /// One segment of an article: its hash and its words' positions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +64,45 @@ pub struct Fingerprint {
     pub words: Vec<u64>,
     /// Its segments, in order.
     pub segments: Vec<Segment>,
+    /// Shingles (low halves, sorted) of its furniture segments: left out of
+    /// held articles' sets too when comparing with this one.
+    pub furniture: Vec<u32>,
+    /// Its content segments that hold a figure (a word with a digit), as
+    /// (hash with the figures masked, hash of the segment), sorted: two
+    /// articles written in one frame share the first and differ in the second.
+    pub figures: Vec<(u32, u32)>,
+    /// Hash of the article's source (site), if it named one.
+    pub source: Option<u64>,
+}
+
+impl Fingerprint {
+    /// Whether a shingle of a held article is furniture for this comparison
+    /// (this article's own furniture; the index's is checked separately).
+    pub fn is_local_furniture(&self, shingle: u32) -> bool {
+        self.furniture.binary_search(&shingle).is_ok()
+    }
+}
+
+/// The hash of a segment's words with every numeric word masked, if it has one.
+fn figure_key(words: &[u64], numeric: &[bool]) -> Option<u32> {
+    if !numeric.iter().any(|n| *n) {
+        return None;
+    }
+    let mut buf = Vec::with_capacity(8 * words.len());
+    for (w, n) in words.iter().zip(numeric) {
+        buf.extend_from_slice(&if *n { 0 } else { *w }.to_le_bytes());
+    }
+    Some(xxh3_64(&buf) as u32)
+}
+
+/// The counter key of a segment within one source.
+fn source_segment_key(source: u64, segment: u64) -> u64 {
+    xxh3_64_with_seed(&segment.to_le_bytes(), source)
+}
+
+/// The counter key of a source's article count.
+fn source_articles_key(source: u64) -> u64 {
+    xxh3_64_with_seed(&SOURCE_ARTICLES_SALT.to_le_bytes(), source)
 }
 
 impl<S: Store> Index<S> {
@@ -65,7 +111,13 @@ impl<S: Store> Index<S> {
     pub fn fingerprint(&self, article: &Article) -> Result<Fingerprint> {
         let title = normalize(&article.title);
         let body = normalize(&article.text);
+        let source = Some(article.source.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| xxh3_64(s.to_ascii_lowercase().as_bytes()));
+        let source_articles =
+            source.map_or(0, |s| self.store.segment_reports(source_articles_key(s)));
         let mut words = Vec::new();
+        let mut numeric = Vec::new();
         let mut segments = Vec::new();
         let mut body_first_segment = 0;
         for (part, text) in [&title, &body].into_iter().enumerate() {
@@ -74,11 +126,15 @@ impl<S: Store> Index<S> {
             }
             for seg in normalized_segments(text) {
                 let start = words.len();
-                words.extend(word_hashes(seg));
+                for w in seg.split_ascii_whitespace() {
+                    words.push(xxh3_64(w.as_bytes()));
+                    numeric.push(w.bytes().any(|b| b.is_ascii_digit()));
+                }
+                let hash = xxh3_64(seg.as_bytes());
                 segments.push(Segment {
-                    hash: xxh3_64(seg.as_bytes()),
+                    hash,
                     words: start..words.len(),
-                    furniture: self.is_furniture_segment(xxh3_64(seg.as_bytes())),
+                    furniture: self.is_furniture_segment(hash, source, source_articles),
                 });
             }
         }
@@ -87,22 +143,41 @@ impl<S: Store> Index<S> {
                 id: article.id.clone(),
             });
         }
-        let content = |from: usize| -> Vec<u64> {
+        let content_ranges = |from: usize| {
             segments[from..]
                 .iter()
                 .filter(|s| !s.furniture)
-                .flat_map(|s| words[s.words.clone()].iter().copied())
-                .collect()
+                .flat_map(|s| s.words.clone())
         };
         // An article that is all furniture (an error page) keeps its words.
-        let mut content_words = content(0);
-        if content_words.is_empty() {
-            content_words.clone_from(&words);
-        }
-        let set = self.content_shingles(&content_words);
+        let all_furniture = content_ranges(0).next().is_none();
+        let content_index: Vec<usize> = if all_furniture {
+            (0..words.len()).collect()
+        } else {
+            content_ranges(0).collect()
+        };
+        let content_words: Vec<u64> = content_index.iter().map(|i| words[*i]).collect();
+        let furniture = if all_furniture {
+            Vec::new()
+        } else {
+            self.furniture_shingles_of(&words, &segments)
+        };
+        let set = self.content_shingles(&content_words, &furniture);
+        let mut figures: Vec<(u32, u32)> = segments
+            .iter()
+            .filter(|s| !s.furniture || all_furniture)
+            .filter_map(|s| {
+                figure_key(&words[s.words.clone()], &numeric[s.words.clone()])
+                    .map(|m| (m, s.hash as u32))
+            })
+            .collect();
+        figures.sort_unstable();
+        figures.dedup();
         let signature = self.hasher.signature(set.hashes());
         let mut keys = self.lsh.band_keys(&signature);
-        let body_words = content(body_first_segment);
+        let body_words: Vec<u64> = content_ranges(body_first_segment)
+            .map(|i| words[i])
+            .collect();
         keys.extend(self.lead_keys(&body_words));
         let mut compact: Vec<u32> = set.hashes().iter().map(|h| *h as u32).collect();
         compact.sort_unstable();
@@ -114,24 +189,57 @@ impl<S: Store> Index<S> {
             keys,
             words,
             segments,
+            furniture,
+            figures,
+            source,
         })
     }
 
-    /// Whether enough distinct reports contained this segment to call it furniture.
-    fn is_furniture_segment(&self, hash: u64) -> bool {
+    /// The shingles (low halves, sorted) inside this article's furniture segments.
+    fn furniture_shingles_of(&self, words: &[u64], segments: &[Segment]) -> Vec<u32> {
+        let k = self.shingler.k();
+        let mut out: Vec<u32> = segments
+            .iter()
+            .filter(|s| s.furniture && s.words.len() >= k)
+            .flat_map(|s| self.shingler.shingle_hashes(&words[s.words.clone()]))
+            .map(|h| h as u32)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether a segment is furniture: found in `furniture_reports` distinct
+    /// reports, or in `source_furniture_articles` earlier articles of the same
+    /// source that are also at least [`SOURCE_FURNITURE_SHARE`] of them.
+    fn is_furniture_segment(&self, hash: u64, source: Option<u64>, source_articles: u32) -> bool {
         let min = self.config.furniture_reports;
-        min > 0 && self.store.segment_reports(hash) >= min
+        if min > 0 && self.store.segment_reports(hash) >= min {
+            return true;
+        }
+        let per_source = self.config.source_furniture_articles;
+        match source {
+            Some(src) if per_source > 0 && source_articles > 0 => {
+                let seen = self.store.segment_reports(source_segment_key(src, hash));
+                seen >= per_source
+                    && f64::from(seen) >= SOURCE_FURNITURE_SHARE * f64::from(source_articles)
+            }
+            _ => false,
+        }
     }
 
     /// The shingles of the content words, less known furniture shingles
     /// (unless that would leave none).
-    fn content_shingles(&self, words: &[u64]) -> ShingleSet {
+    fn content_shingles(&self, words: &[u64], local: &[u32]) -> ShingleSet {
         let mut hashes = self.shingler.shingle_hashes(words);
-        if self.config.furniture_reports > 0 && self.store.furniture_shingles() > 0 {
+        if self.store.furniture_shingles() > 0 || !local.is_empty() {
             let kept: Vec<u64> = hashes
                 .iter()
                 .copied()
-                .filter(|h| !self.store.is_furniture_shingle(*h as u32))
+                .filter(|h| {
+                    let low = *h as u32;
+                    !self.store.is_furniture_shingle(low) && local.binary_search(&low).is_err()
+                })
                 .collect();
             if !kept.is_empty() {
                 hashes = kept;
@@ -161,16 +269,26 @@ impl<S: Store> Index<S> {
             .collect()
     }
 
-    /// Learns from a distinct report: counts its segments, and remembers the
-    /// shingles of each segment that has just become furniture.
-    pub(crate) fn learn_furniture(&self, fp: &Fingerprint) {
-        let min = self.config.furniture_reports;
-        if min == 0 {
-            return;
-        }
+    /// Learns from a stored article: counts its segments within its source,
+    /// and, for a distinct report, among distinct reports; remembers the
+    /// shingles of its furniture segments and of each segment that has just
+    /// become furniture.
+    pub(crate) fn learn_furniture(&self, fp: &Fingerprint, distinct: bool) {
         let mut hashes: Vec<u64> = fp.segments.iter().map(|s| s.hash).collect();
         hashes.sort_unstable();
         hashes.dedup();
+        if let (Some(src), true) = (fp.source, self.config.source_furniture_articles > 0) {
+            let mut keys: Vec<u64> = hashes.iter().map(|h| source_segment_key(src, *h)).collect();
+            keys.push(source_articles_key(src));
+            self.store.add_segment_reports(&keys);
+        }
+        if !fp.furniture.is_empty() {
+            self.store.add_furniture_shingles(&fp.furniture);
+        }
+        let min = self.config.furniture_reports;
+        if min == 0 || !distinct {
+            return;
+        }
         let counts = self.store.add_segment_reports(&hashes);
         let k = self.shingler.k();
         for (hash, _) in hashes.iter().zip(counts).filter(|(_, c)| *c == min) {

@@ -138,6 +138,7 @@ impl<S: Store> Index<S> {
             text_hash,
             signature: fp.signature.clone(),
             set: fp.set.clone().into_boxed_slice(),
+            figures: fp.figures.clone().into_boxed_slice(),
             keys: fp.keys.clone().into_boxed_slice(),
             shingles: fp.shingles,
             published_at: article.published_at,
@@ -148,9 +149,7 @@ impl<S: Store> Index<S> {
             Err(held) => return retried(article, &held, text_hash),
         };
         drop(guard);
-        if distinct {
-            self.learn_furniture(&fp);
-        }
+        self.learn_furniture(&fp, distinct);
         Ok(stored.verdict.clone())
     }
 

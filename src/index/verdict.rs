@@ -147,6 +147,41 @@ impl<S: Store> Index<S> {
         Ok(out)
     }
 
+    /// Whether two articles agree on their figures. Reports written in one
+    /// frame (daily prices, league tables, weather) share their sentences
+    /// with the figures masked but not the figures; a copy, even an updated
+    /// one, keeps most of its figured sentences as they were. False when at
+    /// least `min_numbers` figured sentences match once masked and fewer than
+    /// `number_agreement` of those match exactly.
+    pub fn figures_agree(&self, a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
+        let need = self.config.number_agreement;
+        if need <= 0.0 {
+            return true;
+        }
+        let (mut framed, mut same) = (0usize, 0usize);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let mask = a[i].0;
+                    let i_end = i + a[i..].iter().take_while(|x| x.0 == mask).count();
+                    let j_end = j + b[j..].iter().take_while(|x| x.0 == mask).count();
+                    framed += 1;
+                    if a[i..i_end]
+                        .iter()
+                        .any(|x| b[j..j_end].iter().any(|y| y.1 == x.1))
+                    {
+                        same += 1;
+                    }
+                    (i, j) = (i_end, j_end);
+                }
+            }
+        }
+        framed < self.config.min_numbers as usize || same as f64 >= need * framed as f64
+    }
+
     /// The configured thresholds with the request's overrides, validated.
     pub(crate) fn thresholds(&self, options: &MatchOptions) -> Result<Thresholds> {
         let share = |name: &'static str, v: Option<f64>, default: f64| match v {
@@ -197,7 +232,9 @@ impl<S: Store> Index<S> {
                     containment: c,
                     smaller,
                 } = self.similarity(fp, &held);
-                t.is_copy(j, c, smaller).then(|| Match {
+                let copy =
+                    t.is_copy(j, c, smaller) && self.figures_agree(&fp.figures, &held.figures);
+                copy.then(|| Match {
                     id: Arc::clone(&held.id),
                     jaccard: j,
                     containment: c,

@@ -31,6 +31,9 @@ pub struct Record {
     /// The content shingle set (furniture removed), as sorted distinct low
     /// 32-bit halves of the shingle hashes: what verification compares.
     pub set: Box<[u32]>,
+    /// Its content segments holding a figure: (hash with figures masked,
+    /// segment hash), sorted.
+    pub figures: Box<[(u32, u32)]>,
     /// The bucket keys it is posted under (LSH bands, then lead keys).
     pub keys: Box<[BandKey]>,
     /// Distinct shingles in the set.
@@ -88,12 +91,12 @@ pub trait Store: Send + Sync + 'static {
     /// evaluation: slow on a large index).
     fn all_docs(&self, out: &mut Vec<DocId>);
 
-    /// How many distinct reports have contained the segment (by hash).
-    fn segment_reports(&self, segment: u64) -> u32;
+    /// The furniture model's counter under `key` (a segment's hash, or a
+    /// salted hash of a segment within a source); 0 if never counted.
+    fn segment_reports(&self, key: u64) -> u32;
 
-    /// Counts one more distinct report for each segment (each hash once);
-    /// returns the new counts, in order.
-    fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32>;
+    /// Adds one to the counter of each key; returns the new counts, in order.
+    fn add_segment_reports(&self, keys: &[u64]) -> Vec<u32>;
 
     /// Marks shingles (low 32-bit halves) as site furniture.
     fn add_furniture_shingles(&self, shingles: &[u32]);

@@ -13,7 +13,9 @@
 //!    stand-alone lines); hard-wrapped lines are joined, glued sentences split.
 //! 6. Tokenization into words: maximal runs of ASCII letters and digits. Every
 //!    other character separates words, which is what makes quotes mangled into
-//!    `&&` and stray punctuation harmless.
+//!    `&&` and stray punctuation harmless; only a `.` or `,` between two digits
+//!    is dropped inside a word, so a figure stays one word (`7,412.36` →
+//!    `741236`).
 //! 7. Segments of at least [`MIN_DEDUP_WORDS`] words that repeat an earlier
 //!    one word for word are dropped (paragraphs pasted twice).
 //!
@@ -109,15 +111,28 @@ fn tokenize_segments(text: &str) -> String {
     for raw in segment::segments(text) {
         line.clear();
         let mut words = 0usize;
-        for word in raw
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-        {
-            if words > 0 {
-                line.push(' ');
+        let mut in_word = false;
+        let b = raw.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            if c.is_ascii_alphanumeric() {
+                if !in_word && words > 0 {
+                    line.push(' ');
+                }
+                if !in_word {
+                    words += 1;
+                }
+                in_word = true;
+                line.push(c.to_ascii_lowercase() as char);
+            } else if in_word
+                && matches!(c, b'.' | b',')
+                && i > 0
+                && b[i - 1].is_ascii_digit()
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            {
+                // A decimal point or thousands separator: "7,412.36" is one word.
+            } else {
+                in_word = false;
             }
-            line.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-            words += 1;
         }
         if words == 0 || (words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(line.as_bytes()))) {
             continue;
@@ -176,6 +191,15 @@ mod tests {
     fn html_is_stripped() {
         let html = "<div class=\"a\"><p>Hello <b>world</b></p><script>var x = 1;</script><p>Again</p></div>";
         assert_eq!(normalize(html), "hello world\n\nagain");
+    }
+
+    #[test]
+    fn figures_stay_one_word() {
+        assert_eq!(
+            normalize("rose 0.84 percent to 7,412.36 points."),
+            "rose 084 percent to 741236 points"
+        );
+        assert_eq!(normalize("in 2009.The end, 3 ,4"), "in 2009\n\nthe end 3 4");
     }
 
     #[test]
