@@ -12,8 +12,9 @@ BIN = sys.argv[sys.argv.index("--bin") + 1] if "--bin" in sys.argv else os.path.
 SETS = {"dev": os.path.join(ROOT, "eval/dev.jsonl"), "real": os.path.join(ROOT, "eval/real-ecbplus-dev.jsonl")}
 
 # Exact-Jaccard baselines: every held article compared, exact sets, no furniture or lead keys.
-EXACT = "--exhaustive --verification exact --furniture-reports 0 --lead-keys 0"
-MINHASH = "--verification signature --furniture-reports 0 --lead-keys 0"
+OFF = "--furniture-reports 0 --source-furniture-articles 0 --lead-keys 0 --number-agreement 0"
+EXACT = f"--exhaustive --verification exact {OFF}"
+MINHASH = f"--verification signature {OFF}"
 ROWS = [
     ("shipped defaults", ""),
     ("exact Jaccard, 5-shingles, J>=0.5", f"{EXACT} --shingle-size 5 --jaccard-threshold 0.5 --containment-threshold 1 --min-containment-shingles 100000"),
@@ -22,7 +23,9 @@ ROWS = [
     ("MinHash LSH, 3-shingles, J>=0.3 or C>=0.6", f"{MINHASH} --jaccard-threshold 0.3 --containment-threshold 0.6"),
     ("exact Jaccard, 3-shingles, J>=0.5 or C>=0.7", f"{EXACT} --jaccard-threshold 0.5 --containment-threshold 0.7"),
     ("MinHash LSH, 3-shingles, J>=0.5 or C>=0.7 (first release)", f"{MINHASH} --jaccard-threshold 0.5 --containment-threshold 0.7"),
-    ("defaults, furniture learning off", "--furniture-reports 0"),
+    ("defaults, furniture learning off", "--furniture-reports 0 --source-furniture-articles 0"),
+    ("defaults, per-source furniture off", "--source-furniture-articles 0"),
+    ("defaults, figure check off", "--number-agreement 0"),
     ("defaults, furniture after 3 reports", "--furniture-reports 3"),
     ("defaults, lead keys off", "--lead-keys 0"),
     ("defaults, verification from signatures", "--verification signature"),

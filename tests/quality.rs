@@ -347,6 +347,38 @@ fn an_updated_wire_story_with_a_new_lead_is_a_copy() {
     assert_copy_of(&index, &updated, "ferry", "ferry");
 }
 
+/// A wire service that has published other stories sends an update of one of
+/// them: the per-source furniture rule (segments repeated within a site) must
+/// not mistake the story's own sentences for the site's furniture.
+#[test]
+fn an_update_from_the_same_busy_source_is_a_copy() {
+    let index = defaults();
+    let wire = |a: Article| Article {
+        source: "wire.example".to_owned(),
+        ..a
+    };
+    let others = [
+        ("w-report", fixture!("quotes/report_a.txt")),
+        ("w-background", fixture!("quotes/background_a.txt")),
+        ("w-markets", fixture!("markets/day1.txt")),
+        ("w-storm", fixture!("spin/original.txt")),
+        ("w-brief-a", fixture!("short/brief_a.txt")),
+        ("w-brief-b", fixture!("short/brief_b.txt")),
+    ];
+    for (id, text) in others {
+        assert_distinct(&index, &wire(from_fixture(id, text)));
+    }
+    assert_distinct(
+        &index,
+        &wire(from_fixture("ferry", fixture!("update/original.txt"))),
+    );
+    let updated = wire(from_fixture(
+        "ferry-updated",
+        fixture!("update/updated.txt"),
+    ));
+    assert_copy_of(&index, &updated, "ferry", "ferry");
+}
+
 // ---------------------------------------------------------------------------
 // 4. Sharing a quote or a background paragraph is not copying
 
