@@ -197,16 +197,27 @@ impl<S: Store> Index<S> {
 
     /// The shingles (low halves, sorted) inside this article's furniture segments.
     fn furniture_shingles_of(&self, words: &[u64], segments: &[Segment]) -> Vec<u32> {
-        let k = self.shingler.k();
         let mut out: Vec<u32> = segments
             .iter()
-            .filter(|s| s.furniture && s.words.len() >= k)
-            .flat_map(|s| self.shingler.shingle_hashes(&words[s.words.clone()]))
-            .map(|h| h as u32)
+            .filter(|s| s.furniture)
+            .flat_map(|s| self.segment_shingles(words, s))
             .collect();
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// The shingles (low halves) inside one segment; none for a segment
+    /// shorter than a shingle (its words only form shingles with neighbours).
+    fn segment_shingles(&self, words: &[u64], seg: &Segment) -> Vec<u32> {
+        if seg.words.len() < self.shingler.k() {
+            return Vec::new();
+        }
+        self.shingler
+            .shingle_hashes(&words[seg.words.clone()])
+            .into_iter()
+            .map(|h| h as u32)
+            .collect()
     }
 
     /// Whether a segment is furniture: found in `furniture_reports` distinct
@@ -290,20 +301,10 @@ impl<S: Store> Index<S> {
             return;
         }
         let counts = self.store.add_segment_reports(&hashes);
-        let k = self.shingler.k();
         for (hash, _) in hashes.iter().zip(counts).filter(|(_, c)| *c == min) {
-            for seg in fp
-                .segments
-                .iter()
-                .filter(|s| s.hash == *hash && s.words.len() >= k)
-            {
-                let shingles: Vec<u32> = self
-                    .shingler
-                    .shingle_hashes(&fp.words[seg.words.clone()])
-                    .into_iter()
-                    .map(|h| h as u32)
-                    .collect();
-                self.store.add_furniture_shingles(&shingles);
+            for seg in fp.segments.iter().filter(|s| s.hash == *hash) {
+                self.store
+                    .add_furniture_shingles(&self.segment_shingles(&fp.words, seg));
             }
         }
     }
