@@ -8,6 +8,7 @@
 //! - [`grpc`]: protobuf types, conversions, error → status, thin handlers;
 //! - [`server`]: the tonic server with health, reflection and graceful shutdown.
 
+pub mod bench;
 pub mod core;
 pub mod error;
 pub mod eval;

@@ -26,6 +26,41 @@ enum Command {
     Serve(ServeArgs),
     /// Measure detection quality on a labeled JSONL stream (see eval/README.md).
     Eval(EvalArgs),
+    /// Write a reproducible synthetic corpus (JSONL, eval's format) to stdout.
+    GenCorpus(GenCorpusArgs),
+    /// Benchmark the in-process pipeline on one thread: end to end, signature
+    /// only, and memory per held article.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenCorpusArgs {
+    /// Articles to generate.
+    #[arg(long, default_value_t = 10_000)]
+    n: usize,
+    /// Seed: the same seed gives the same corpus everywhere.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Share of articles that are copies of an earlier one.
+    #[arg(long, default_value_t = 0.2)]
+    copy_share: f64,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// A JSONL corpus (eval's format); without it, a generated one.
+    corpus: Option<PathBuf>,
+    /// Articles to generate when no corpus is given.
+    #[arg(long, default_value_t = 20_000)]
+    n: usize,
+    /// Seed of the generated corpus.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    index: IndexArgs,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +214,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Eval(args) => eval(args),
+        Command::GenCorpus(args) => gen_corpus(&args),
+        Command::Bench(args) => bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -272,4 +309,43 @@ fn write_predictions(path: &PathBuf, predictions: &[eval::Prediction]) -> std::i
         out.write_all(b"\n")?;
     }
     out.flush()
+}
+
+fn gen_corpus(args: &GenCorpusArgs) -> Result<(), String> {
+    let corpus = syndetect::bench::corpus::generate(args.n, args.seed, args.copy_share);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for a in &corpus {
+        let line = serde_json::json!({
+            "id": a.id, "title": a.title, "text": a.text, "source": a.source,
+            "cluster": a.cluster, "expect": a.expect, "variant": a.variant, "group": a.group,
+        });
+        writeln!(out, "{line}").map_err(|e| format!("cannot write: {e}"))?;
+    }
+    out.flush().map_err(|e| format!("cannot write: {e}"))
+}
+
+fn bench(args: BenchArgs) -> Result<(), String> {
+    let corpus = match &args.corpus {
+        Some(path) => eval::read_jsonl(path).map_err(|e| e.to_string())?,
+        None => syndetect::bench::corpus::generate(args.n, args.seed, 0.2),
+    };
+    let report = syndetect::bench::local::run(&corpus, IndexConfig::from(args.index))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident)",
+            report.articles,
+            report.mean_bytes,
+            report.end_to_end_per_s,
+            report.end_to_end_mb_per_s,
+            report.copies_found,
+            report.signature_only_per_s,
+            report.rss_bytes_per_article
+        );
+    }
+    Ok(())
 }
