@@ -1,10 +1,6 @@
-//! MinHash signatures over shingle hashes.
-//!
-//! Permutation `i` is approximated by the multiply-add-shift hash
-//! `h_i(x) = (a_i·x + b_i) >> 32` over the 64-bit shingle hash (with `a_i` odd,
-//! so `x ↦ a_i·x + b_i` is a bijection of the 64-bit words), keeping the high 32
-//! bits. The coefficients come from a fixed seed through SplitMix64, so a
-//! signature is the same on every run and every machine.
+//! MinHash signatures over shingle hashes, by one-permutation hashing with
+//! optimal densification (see [`MinHasher`]). Everything derives from a fixed
+//! seed, so a signature is the same on every run and every machine.
 
 /// The seed the default coefficients are drawn from. Changing it changes every
 /// signature, so stored indices would no longer match.
@@ -51,49 +47,75 @@ impl Signature {
     }
 }
 
-/// Computes signatures with a fixed family of permutations.
+/// Computes signatures by one-permutation hashing (OPH) with optimal
+/// densification (Shrivastava, ICML 2017).
+///
+/// Each shingle hash is used once: its high 32 bits (scaled) pick one of the
+/// `k` bins and its low 32 bits, mixed with the seed, are its value; a bin
+/// keeps its smallest value. An empty bin (a set with fewer shingles than
+/// bins, or an unlucky one) borrows the value of the first non-empty bin on a
+/// fixed pseudo-random probe sequence of its own, the same for every set, so
+/// two sets agree in a bin with probability equal to their Jaccard
+/// resemblance, as with `k` independent permutations, at `O(n + k)` cost
+/// instead of `O(n·k)`.
 #[derive(Debug, Clone)]
 pub struct MinHasher {
-    a: Box<[u64]>,
-    b: Box<[u64]>,
+    bins: usize,
+    seed: u64,
 }
 
 impl MinHasher {
-    /// `permutations` hash functions drawn from [`DEFAULT_SEED`].
+    /// A hasher of `permutations` bins drawn from [`DEFAULT_SEED`].
     pub fn new(permutations: usize) -> Self {
         Self::with_seed(permutations, DEFAULT_SEED)
     }
 
-    /// `permutations` hash functions drawn from `seed`.
+    /// A hasher of `permutations` bins drawn from `seed`.
     pub fn with_seed(permutations: usize, seed: u64) -> Self {
         let mut state = seed;
-        let mut a = Vec::with_capacity(permutations);
-        let mut b = Vec::with_capacity(permutations);
-        for _ in 0..permutations {
-            a.push(splitmix64(&mut state) | 1);
-            b.push(splitmix64(&mut state));
-        }
         MinHasher {
-            a: a.into_boxed_slice(),
-            b: b.into_boxed_slice(),
+            bins: permutations,
+            seed: splitmix64(&mut state),
         }
     }
 
-    /// Number of permutations.
+    /// Number of bins (the signature length).
     pub fn permutations(&self) -> usize {
-        self.a.len()
+        self.bins
     }
 
     /// The signature of a set of shingle hashes (duplicates are harmless).
     /// The empty set gets all `u32::MAX`, which estimates 1 against another
     /// empty set: callers reject empty documents before comparing.
     pub fn signature(&self, hashes: &[u64]) -> Signature {
-        let mut mins = vec![u32::MAX; self.a.len()];
+        let k = self.bins;
+        let mut mins = vec![u32::MAX; k];
+        let mut filled = vec![false; k];
         for &x in hashes {
-            for ((m, &a), &b) in mins.iter_mut().zip(self.a.iter()).zip(self.b.iter()) {
-                let h = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-                if h < *m {
-                    *m = h;
+            let x = x ^ self.seed;
+            let bin = (((x >> 32) * k as u64) >> 32) as usize;
+            let value = mix32(x as u32);
+            if value <= mins[bin] {
+                mins[bin] = value;
+                filled[bin] = true;
+            }
+        }
+        if hashes.is_empty() || filled.iter().all(|f| *f) {
+            return Signature(mins.into_boxed_slice());
+        }
+        let sparse = mins.clone();
+        for bin in 0..k {
+            if filled[bin] {
+                continue;
+            }
+            let mut probe = (bin as u64) << 32 ^ self.seed;
+            loop {
+                probe = probe.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let from = ((u64::from(mix32((probe >> 32) as u32 ^ probe as u32)) * k as u64)
+                    >> 32) as usize;
+                if filled[from] {
+                    mins[bin] = sparse[from];
+                    break;
                 }
             }
         }
@@ -101,7 +123,16 @@ impl MinHasher {
     }
 }
 
-/// SplitMix64: a tiny, well-mixed generator for the coefficients.
+/// A 32-bit finalizer (from MurmurHash3): spreads the value bits.
+fn mix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
+}
+
+/// SplitMix64: a tiny, well-mixed generator for the seed.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;

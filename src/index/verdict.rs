@@ -147,6 +147,20 @@ impl<S: Store> Index<S> {
         Ok(out)
     }
 
+    /// A cheap screen before exact verification: LSH buckets also hold pairs
+    /// that merely share common phrases, and comparing their full sets costs
+    /// microseconds each. The signatures' estimate (128 comparisons) lets
+    /// through any pair whose estimated Jaccard or containment reaches half
+    /// its threshold: a pair at the threshold fails the screen only with a
+    /// vanishing probability (the estimate would have to be off by half).
+    fn plausible(&self, fp: &Fingerprint, held: &Record, t: &Thresholds) -> bool {
+        if self.config.verification != Verification::Exact {
+            return true;
+        }
+        let j = fp.signature.jaccard(&held.signature);
+        j >= 0.5 * t.jaccard || containment(j, fp.shingles, held.shingles) >= 0.5 * t.containment
+    }
+
     /// Whether two articles agree on their figures. Reports written in one
     /// frame (daily prices, league tables, weather) share their sentences
     /// with the figures masked but not the figures; a copy, even an updated
@@ -226,6 +240,7 @@ impl<S: Store> Index<S> {
             .into_iter()
             .filter_map(|doc| self.store.get(doc))
             .filter(|held| &*held.id != own_id)
+            .filter(|held| self.plausible(fp, held, t))
             .filter_map(|held| {
                 let Similarity {
                     jaccard: j,
