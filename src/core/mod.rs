@@ -5,6 +5,7 @@
 //! raw text → [`normalize`] → tokens → [`shingle`] → shingle hashes →
 //! [`minhash`] → signature → [`lsh`] band keys.
 
+pub mod fasthash;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;

@@ -6,22 +6,28 @@ use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::{DashMap, DashSet};
+use smallvec::SmallVec;
 
 use super::{DocId, Record, Store};
+use crate::core::fasthash::KeyHash;
 use crate::core::BandKey;
 use crate::model::Kind;
 
 /// Holds everything in process memory; lost on exit.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    ids: DashMap<Arc<str>, DocId>,
-    docs: DashMap<DocId, Arc<Record>>,
-    buckets: DashMap<BandKey, Vec<DocId>>,
+    ids: DashMap<Arc<str>, DocId, KeyHash>,
+    docs: DashMap<DocId, Arc<Record>, KeyHash>,
+    buckets: DashMap<BandKey, Postings, KeyHash>,
     next_doc: AtomicU64,
     originals: AtomicUsize,
-    segment_reports: DashMap<u64, u32>,
-    furniture: DashSet<u32>,
+    segment_reports: DashMap<u64, u32, KeyHash>,
+    furniture: DashSet<u32, KeyHash>,
 }
+
+/// The handles posted under one bucket key: most buckets hold one article,
+/// which is kept inline (no allocation).
+type Postings = SmallVec<[DocId; 1]>;
 
 impl MemoryStore {
     /// An empty store.
@@ -42,7 +48,7 @@ impl Store for MemoryStore {
 
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         let start = out.len();
-        let mut seen = HashSet::new();
+        let mut seen: HashSet<DocId, KeyHash> = HashSet::default();
         for key in keys {
             if let Some(posting) = self.buckets.get(key) {
                 out.extend(posting.iter().copied().filter(|d| seen.insert(*d)));

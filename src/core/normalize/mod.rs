@@ -30,7 +30,9 @@ pub mod segment;
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+use super::fasthash::KeyHash;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// A segment repeating an earlier one is dropped only if it has at least this
@@ -81,7 +83,11 @@ fn fold(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
         return Cow::Borrowed(text);
     }
-    let nfkc: String = text.nfkc().collect();
+    // Most text is already in NFKC: the quick check avoids rebuilding it.
+    let nfkc: Cow<'_, str> = match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    };
     let mut out = String::with_capacity(nfkc.len());
     for c in nfkc.chars() {
         if c.is_ascii() {
@@ -106,7 +112,7 @@ fn fold(text: &str) -> Cow<'_, str> {
 /// that repeat an earlier one.
 fn tokenize_segments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut seen: HashSet<u64> = HashSet::new();
+    let mut seen: HashSet<u64, KeyHash> = HashSet::default();
     let mut line = String::new();
     for raw in segment::segments(text) {
         line.clear();
