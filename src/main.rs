@@ -31,6 +31,43 @@ enum Command {
     /// Benchmark the in-process pipeline on one thread: end to end, signature
     /// only, and memory per held article.
     Bench(BenchArgs),
+    /// Load a running service over gRPC: throughput and latency percentiles.
+    BenchGrpc(BenchGrpcArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchGrpcArgs {
+    /// The service's address.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    server: String,
+    /// A JSONL corpus (eval's format); without it, a generated one.
+    corpus: Option<PathBuf>,
+    /// Articles to generate when no corpus is given.
+    #[arg(long, default_value_t = 20_000)]
+    n: usize,
+    /// Seed of the generated corpus.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Concurrent clients, each on its own connection.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// unary (one Ingest per article) or stream (one IngestStream per client).
+    #[arg(long, value_enum, default_value_t = LoadMode::Stream)]
+    mode: LoadMode,
+    /// Target requests per second in total, unary only (0 = as fast as possible).
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LoadMode {
+    /// One unary Ingest per article.
+    Unary,
+    /// One IngestStream per client.
+    Stream,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +253,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval(args),
         Command::GenCorpus(args) => gen_corpus(&args),
         Command::Bench(args) => bench(args),
+        Command::BenchGrpc(args) => bench_grpc(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -347,5 +385,57 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             report.rss_bytes_per_article
         );
     }
+    Ok(())
+}
+
+fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
+    use syndetect::bench::grpc::{self, Mode};
+    let corpus = match &args.corpus {
+        Some(path) => eval::read_jsonl(path).map_err(|e| e.to_string())?,
+        None => syndetect::bench::corpus::generate(args.n, args.seed, 0.2),
+    };
+    let mode = match args.mode {
+        LoadMode::Unary => Mode::Unary,
+        LoadMode::Stream => Mode::Stream,
+    };
+    let run_id = format!(
+        "run{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let r = runtime
+        .block_on(grpc::run(
+            &args.server,
+            &corpus,
+            mode,
+            args.clients,
+            args.rate,
+            &run_id,
+            args.quiet,
+        ))
+        .map_err(|e| e.to_string())?;
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    let [p50, p90, p99, max] = r.latency_us;
+    println!(
+        "{:?} to {} with {} clients{}: {} articles ({} errors) in {:.2} s = {:.0} articles/s, {:.1} MB/s\nlatency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        r.mode,
+        args.server,
+        args.clients,
+        if args.rate > 0.0 { format!(" at {:.0}/s", args.rate) } else { String::new() },
+        r.articles,
+        r.errors,
+        secs,
+        r.per_second(),
+        r.bytes as f64 / secs / 1e6,
+        p50 as f64 / 1e3,
+        p90 as f64 / 1e3,
+        p99 as f64 / 1e3,
+        max as f64 / 1e3
+    );
     Ok(())
 }

@@ -3,4 +3,5 @@
 //! generator (`syndetect bench-grpc`).
 
 pub mod corpus;
+pub mod grpc;
 pub mod local;
