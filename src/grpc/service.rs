@@ -4,19 +4,22 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures_util::Stream;
+use futures_util::{FutureExt, Stream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{failed_item, request_parts};
 use super::pb;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::storage::Store;
 
 /// Verdicts buffered per stream before the server waits for the client.
-const STREAM_BUFFER: usize = 64;
+const STREAM_BUFFER: usize = 256;
+
+/// Stream requests already arrived that are ingested in one blocking call.
+const STREAM_BATCH: usize = 64;
 
 /// The `syndetect.v1.Syndetect` service over an index.
 #[derive(Debug)]
@@ -74,6 +77,50 @@ impl<S: Store> SyndetectService<S> {
         }
     }
 
+    /// Ingests a batch in order on one trip to the blocking pool; each
+    /// request gets its verdict or its error (a panic fails only its own).
+    async fn ingest_batch(&self, batch: Vec<pb::IngestRequest>) -> Vec<pb::Verdict> {
+        let ids: Vec<String> = batch
+            .iter()
+            .map(|r| r.article.as_ref().map(|a| a.id.clone()).unwrap_or_default())
+            .collect();
+        let n = batch.len();
+        let outcome = self
+            .run(move |ix| {
+                Ok(batch
+                    .into_iter()
+                    .map(|req| {
+                        let (article, options) = request_parts(req.article, req.options)?;
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            ix.ingest(&article, &options)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(Error::Internal(format!(
+                                "ingesting {:?} panicked (a bug)",
+                                article.id
+                            )))
+                        })
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await;
+        match outcome {
+            Ok(results) => results
+                .into_iter()
+                .zip(ids)
+                .map(|(r, id)| match r {
+                    Ok(v) => v.into(),
+                    Err(e) => failed_item(id, &Status::from(e)),
+                })
+                .collect(),
+            Err(status) => ids
+                .into_iter()
+                .take(n)
+                .map(|id| failed_item(id, &status))
+                .collect(),
+        }
+    }
+
     async fn ingest_one(&self, req: pb::IngestRequest) -> Result<pb::Verdict, Status> {
         let (article, options) = request_parts(req.article, req.options)?;
         let verdict = self.run(move |ix| ix.ingest(&article, &options)).await?;
@@ -118,26 +165,38 @@ impl<S: Store> pb::syndetect_server::Syndetect for SyndetectService<S> {
         let service = self.clone();
         tokio::spawn(async move {
             loop {
-                let req = match inbound.message().await {
-                    Ok(Some(req)) => req,
-                    Ok(None) => break,
-                    Err(status) => {
+                // Wait for one request, then take every one already arrived
+                // (up to a batch): one trip to the blocking pool serves them all.
+                let mut batch = Vec::new();
+                let mut end: Option<Option<Status>> = None;
+                match inbound.message().await {
+                    Ok(Some(req)) => batch.push(req),
+                    Ok(None) => end = Some(None),
+                    Err(status) => end = Some(Some(status)),
+                }
+                while end.is_none() && batch.len() < STREAM_BATCH {
+                    match inbound.message().now_or_never() {
+                        Some(Ok(Some(req))) => batch.push(req),
+                        Some(Ok(None)) => end = Some(None),
+                        Some(Err(status)) => end = Some(Some(status)),
+                        None => break,
+                    }
+                }
+                if !batch.is_empty() {
+                    for item in service.ingest_batch(batch).await {
+                        if tx.send(Ok(item)).await.is_err() {
+                            return; // the client went away
+                        }
+                    }
+                }
+                match end {
+                    None => {}
+                    Some(None) => return,
+                    Some(Some(status)) => {
                         // The transport failed (or a message was malformed): end the stream.
                         let _ = tx.send(Err(status)).await;
-                        break;
+                        return;
                     }
-                };
-                let id = req
-                    .article
-                    .as_ref()
-                    .map(|a| a.id.clone())
-                    .unwrap_or_default();
-                let item = match service.ingest_one(req).await {
-                    Ok(verdict) => verdict,
-                    Err(status) => failed_item(id, &status),
-                };
-                if tx.send(Ok(item)).await.is_err() {
-                    break; // the client went away
                 }
             }
         });
