@@ -1,80 +1,143 @@
-//! Throughput of each pipeline stage and of the whole in-process ingest, on
-//! the five real seed articles (`tests/fixtures/seeds/`).
+//! The whole in-process pipeline, raw text in, verdict out, on one thread:
+//! `Index::check` (fingerprint, candidates, verification; stores nothing) and
+//! `Index::ingest` (the same, plus the write: record, buckets, furniture
+//! model), against an index already holding [`PREFILL`] realistic articles.
+//!
+//! The articles come from `syndetect::bench::corpus::generate` with a fixed
+//! seed: the first [`PREFILL`] are ingested untimed, the next [`POOL`] are the
+//! measured stream (about 20% of them syndicated copies, mostly of held
+//! articles). Every timed ingest is a new article, in stream order, so the
+//! index grows from [`PREFILL`] to at most `PREFILL + POOL` while measured;
+//! if criterion asks for more ingests than the pool holds, a fresh index is
+//! prefilled (untimed) and the stream starts again.
 //!
 //! Run: `cargo bench --bench pipeline`.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use syndetect::core::{normalize, MinHasher, Shingler};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use syndetect::bench::corpus::generate;
 use syndetect::index::{Index, IndexConfig, MatchOptions};
-use syndetect::model::Article;
+use syndetect::model::{Article, Kind};
 
-const SEEDS: [&str; 5] = [
-    include_str!("../tests/fixtures/seeds/000_bfcb690c9e2be059.txt"),
-    include_str!("../tests/fixtures/seeds/001_87a3e83879af6b9e.txt"),
-    include_str!("../tests/fixtures/seeds/002_49eb4525e4a1980a.txt"),
-    include_str!("../tests/fixtures/seeds/003_1dacb39100a90cdf.txt"),
-    include_str!("../tests/fixtures/seeds/004_6cafe41d9e784b11.txt"),
-];
+/// Articles held before measuring.
+const PREFILL: usize = 10_000;
+/// New articles available to the timed ingests.
+const POOL: usize = 10_000;
+/// Articles checked, cycled through.
+const CHECKS: usize = 256;
+/// Seed of the generated stream.
+const SEED: u64 = 0x5049_5045;
 
-fn stages(c: &mut Criterion) {
-    let bytes: usize = SEEDS.iter().map(|s| s.len()).sum();
-    let shingler = Shingler::new(3);
-    let hasher = MinHasher::new(128);
-    let normalized: Vec<String> = SEEDS.iter().map(|s| normalize(s)).collect();
-    let sets: Vec<_> = normalized.iter().map(|n| shingler.shingles(n)).collect();
-
-    let mut g = c.benchmark_group("stages");
-    g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("normalize", |b| {
-        b.iter(|| {
-            SEEDS
-                .iter()
-                .map(|s| normalize(black_box(s)).len())
-                .sum::<usize>()
-        })
-    });
-    g.bench_function("shingle", |b| {
-        b.iter(|| {
-            normalized
-                .iter()
-                .map(|n| shingler.shingles(black_box(n)).len())
-                .sum::<usize>()
-        })
-    });
-    g.bench_function("signature_128", |b| {
-        b.iter(|| {
-            sets.iter()
-                .map(|s| hasher.signature(black_box(s.hashes())).len())
-                .sum::<usize>()
-        })
-    });
-    g.finish();
+/// An index holding the first [`PREFILL`] articles of the stream.
+fn prefilled(stream: &[Article], options: &MatchOptions) -> Index {
+    let index = Index::in_memory(IndexConfig::default()).expect("default config is valid");
+    for a in &stream[..PREFILL] {
+        index.ingest(a, options).expect("generated article ingests");
+    }
+    index
 }
 
-fn ingest(c: &mut Criterion) {
-    let mut g = c.benchmark_group("pipeline");
-    g.throughput(Throughput::Elements(SEEDS.len() as u64));
+fn pipeline(c: &mut Criterion) {
     let options = MatchOptions::default();
-    g.bench_function("ingest_5_seeds_into_fresh_index", |b| {
-        b.iter_batched(
-            || Index::in_memory(IndexConfig::default()).expect("default config is valid"),
-            |index| {
-                for (i, text) in SEEDS.iter().enumerate() {
-                    let article = Article {
-                        id: format!("seed-{i}"),
-                        text: (*text).to_owned(),
-                        ..Article::default()
-                    };
-                    black_box(index.ingest(&article, &options).expect("seed ingests"));
+    let stream: Vec<Article> = generate(PREFILL + POOL, SEED, 0.2)
+        .iter()
+        .map(|a| a.to_article())
+        .collect();
+    let bytes = |articles: &[Article]| -> usize {
+        articles.iter().map(|a| a.title.len() + a.text.len()).sum()
+    };
+    let start = Instant::now();
+    let mut index = prefilled(&stream, &options);
+    eprintln!(
+        "pipeline: {PREFILL} articles prefilled in {:.1?}",
+        start.elapsed()
+    );
+    let pool = &stream[PREFILL..];
+    let checked = &pool[..CHECKS];
+    let copies = checked
+        .iter()
+        .filter(|a| {
+            index
+                .check(a, &options)
+                .expect("generated article checks")
+                .kind
+                == Kind::SyndicatedCopy
+        })
+        .count();
+    eprintln!(
+        "pipeline: {copies} of the {CHECKS} checked articles are copies; \
+         pool of {POOL} articles of {} bytes on average",
+        bytes(pool) / POOL
+    );
+
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+
+    // An iteration checks all CHECKS articles: one sample per iteration.
+    g.sampling_mode(SamplingMode::Flat);
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: CHECKS as u64,
+        bytes: bytes(checked) as u64,
+    });
+    g.bench_function("check_10k_held", |b| {
+        b.iter(|| {
+            checked
+                .iter()
+                .map(|a| {
+                    index
+                        .check(black_box(a), &options)
+                        .expect("generated article checks")
+                        .matches
+                        .len()
+                })
+                .sum::<usize>()
+        })
+    });
+
+    // One element per ingested article; bytes are the pool's mean size.
+    g.sampling_mode(SamplingMode::Auto);
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: 1,
+        bytes: (bytes(pool) / POOL) as u64,
+    });
+    let mut cursor = 0;
+    let mut refills = 0;
+    g.bench_function("ingest_10k_held", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            let mut left = iters as usize;
+            while left > 0 {
+                if cursor == pool.len() {
+                    index = prefilled(&stream, &options);
+                    cursor = 0;
+                    refills += 1;
                 }
-            },
-            BatchSize::SmallInput,
-        )
+                let n = left.min(pool.len() - cursor);
+                let start = Instant::now();
+                for a in &pool[cursor..cursor + n] {
+                    black_box(
+                        index
+                            .ingest(black_box(a), &options)
+                            .expect("generated article ingests"),
+                    );
+                }
+                timed += start.elapsed();
+                cursor += n;
+                left -= n;
+            }
+            timed
+        })
     });
     g.finish();
+    eprintln!(
+        "pipeline: ingest ended with {} held, after {refills} refill(s)",
+        index.stats().documents
+    );
 }
 
-criterion_group!(benches, stages, ingest);
+criterion_group!(benches, pipeline);
 criterion_main!(benches);

@@ -1,0 +1,127 @@
+//! Throughput of each stage of the fingerprint, over one batch of realistic
+//! generated articles (`syndetect::bench::corpus::generate`, fixed seed):
+//! normalize → shingle → 128-value MinHash signature → LSH band keys, and the
+//! whole `Index::fingerprint` (which adds segments, furniture, figures and
+//! lead keys).
+//!
+//! Every benchmark handles the same [`BATCH`] articles per iteration, so the
+//! time per article is the reported time divided by [`BATCH`]; throughput is
+//! reported in articles/s and in bytes/s of raw input text.
+//!
+//! Run: `cargo bench --bench stages`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use syndetect::bench::corpus::generate;
+use syndetect::core::{normalize, MinHasher, Shingler};
+use syndetect::index::{Index, IndexConfig, MatchOptions};
+use syndetect::model::Article;
+
+/// Articles per iteration.
+const BATCH: usize = 256;
+/// Seed of the measured batch.
+const SEED: u64 = 0x5747_4745;
+/// Seed of the articles held by the index `fingerprint` runs against.
+const HELD_SEED: u64 = 0x4845_4C44;
+/// Articles held by that index, so its furniture model has learned something.
+const HELD: usize = 1_000;
+/// Share of syndicated copies in the generated corpora.
+const COPY_SHARE: f64 = 0.2;
+
+fn stages(c: &mut Criterion) {
+    let config = IndexConfig::default();
+    let articles: Vec<Article> = generate(BATCH, SEED, COPY_SHARE)
+        .iter()
+        .map(|a| a.to_article())
+        .collect();
+    let bytes: usize = articles.iter().map(|a| a.title.len() + a.text.len()).sum();
+
+    let shingler = Shingler::new(config.shingle_size);
+    let hasher = MinHasher::new(config.permutations);
+    let normalized: Vec<String> = articles.iter().map(|a| normalize(&a.text)).collect();
+    let sets: Vec<_> = normalized.iter().map(|n| shingler.shingles(n)).collect();
+    let signatures: Vec<_> = sets.iter().map(|s| hasher.signature(s.hashes())).collect();
+
+    // `fingerprint` reads the furniture model, so run it against an index
+    // that has seen other articles of the same sites (its stores are as they
+    // would be in service, not empty).
+    let index = Index::in_memory(config.clone()).expect("default config is valid");
+    let options = MatchOptions::default();
+    for a in generate(HELD, HELD_SEED, COPY_SHARE) {
+        index
+            .ingest(&a.to_article(), &options)
+            .expect("generated article ingests");
+    }
+    let lsh = *index.lsh();
+    let shingles: usize = sets.iter().map(|s| s.len()).sum();
+    eprintln!(
+        "stages: {BATCH} articles, {bytes} bytes ({} per article), {} shingles per article, \
+         LSH {} bands x {} rows, index holding {HELD}",
+        bytes / BATCH,
+        shingles / BATCH,
+        lsh.bands,
+        lsh.rows,
+    );
+
+    let mut g = c.benchmark_group("stages");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::ElementsAndBytes {
+            elements: BATCH as u64,
+            bytes: bytes as u64,
+        });
+
+    g.bench_function("normalize", |b| {
+        b.iter(|| {
+            articles
+                .iter()
+                .map(|a| normalize(black_box(&a.text)).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("shingle", |b| {
+        b.iter(|| {
+            normalized
+                .iter()
+                .map(|n| shingler.shingles(black_box(n)).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("signature_128", |b| {
+        b.iter(|| {
+            sets.iter()
+                .map(|s| hasher.signature(black_box(s.hashes())).values()[0])
+                .fold(0u32, |acc, v| acc ^ v)
+        })
+    });
+    g.bench_function("band_keys", |b| {
+        b.iter(|| {
+            signatures
+                .iter()
+                .map(|s| lsh.band_keys(black_box(s))[0])
+                .fold(0u64, |acc, k| acc ^ k)
+        })
+    });
+    g.bench_function("fingerprint", |b| {
+        b.iter(|| {
+            articles
+                .iter()
+                .map(|a| {
+                    index
+                        .fingerprint(black_box(a))
+                        .expect("generated article has words")
+                        .keys
+                        .len()
+                })
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
