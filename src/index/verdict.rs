@@ -153,8 +153,9 @@ impl<S: Store> Index<S> {
     /// through any pair whose estimated Jaccard or containment reaches half
     /// its threshold: a pair at the threshold fails the screen only with a
     /// vanishing probability (the estimate would have to be off by half).
+    /// Exhaustive runs skip it: they measure exact similarity alone.
     fn plausible(&self, fp: &Fingerprint, held: &Record, t: &Thresholds) -> bool {
-        if self.config.verification != Verification::Exact {
+        if self.config.verification != Verification::Exact || self.config.exhaustive {
             return true;
         }
         let j = fp.signature.jaccard(&held.signature);
