@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::normalized_segments;
-use crate::core::{normalize, BandKey, ShingleSet, Signature};
+use crate::core::{normalize, BandKey, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
 use crate::storage::Store;
@@ -162,7 +162,7 @@ impl<S: Store> Index<S> {
         } else {
             self.furniture_shingles_of(&words, &segments)
         };
-        let set = self.content_shingles(&content_words, &furniture);
+        let (hashes, compact) = self.content_shingles(&content_words, &furniture);
         let mut figures: Vec<(u32, u32)> = segments
             .iter()
             .filter(|s| !s.furniture || all_furniture)
@@ -173,15 +173,12 @@ impl<S: Store> Index<S> {
             .collect();
         figures.sort_unstable();
         figures.dedup();
-        let signature = self.hasher.signature(set.hashes());
+        let signature = self.hasher.signature(&hashes);
         let mut keys = self.lsh.band_keys(&signature);
         let body_words: Vec<u64> = content_ranges(body_first_segment)
             .map(|i| words[i])
             .collect();
         keys.extend(self.lead_keys(&body_words));
-        let mut compact: Vec<u32> = set.hashes().iter().map(|h| *h as u32).collect();
-        compact.sort_unstable();
-        compact.dedup();
         Ok(Fingerprint {
             signature,
             shingles: u32::try_from(compact.len()).unwrap_or(u32::MAX),
@@ -239,24 +236,31 @@ impl<S: Store> Index<S> {
         }
     }
 
-    /// The shingles of the content words, less known furniture shingles
-    /// (unless that would leave none).
-    fn content_shingles(&self, words: &[u64], local: &[u32]) -> ShingleSet {
+    /// The shingle hashes of the content words, less known furniture
+    /// shingles and this article's own (unless that would leave none), and
+    /// the same set as sorted distinct low halves.
+    fn content_shingles(&self, words: &[u64], local: &[u32]) -> (Vec<u64>, Vec<u32>) {
         let mut hashes = self.shingler.shingle_hashes(words);
-        if self.store.furniture_shingles() > 0 || !local.is_empty() {
-            let kept: Vec<u64> = hashes
-                .iter()
-                .copied()
-                .filter(|h| {
-                    let low = *h as u32;
-                    !self.store.is_furniture_shingle(low) && local.binary_search(&low).is_err()
-                })
-                .collect();
-            if !kept.is_empty() {
-                hashes = kept;
-            }
+        let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
+        let mut known = Vec::new();
+        self.store.furniture_among(&low, &mut known);
+        let furniture = |i: usize| known[i] || local.binary_search(&low[i]).is_ok();
+        let mut compact: Vec<u32> = (0..low.len())
+            .filter(|i| !furniture(*i))
+            .map(|i| low[i])
+            .collect();
+        if compact.is_empty() {
+            compact = low;
+        } else if compact.len() < hashes.len() {
+            let mut i = 0;
+            hashes.retain(|_| {
+                i += 1;
+                !furniture(i - 1)
+            });
         }
-        ShingleSet::from_hashes(hashes)
+        compact.sort_unstable();
+        compact.dedup();
+        (hashes, compact)
     }
 
     /// Hashes of the first `lead_keys` windows of `lead_window` words of the

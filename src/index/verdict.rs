@@ -85,12 +85,15 @@ impl<S: Store> Index<S> {
             Verification::Exact => {
                 let filtered: Vec<u32>;
                 let held_set: &[u32] =
-                    if self.config.furniture_reports > 0 && self.store.furniture_shingles() > 0 {
+                    if self.store.furniture_shingles() > 0 || !fp.furniture.is_empty() {
+                        let mut known = Vec::new();
+                        self.store.furniture_among(&held.set, &mut known);
                         filtered = held
                             .set
                             .iter()
-                            .copied()
-                            .filter(|h| !self.store.is_furniture_shingle(*h))
+                            .zip(known)
+                            .filter(|(h, k)| !k && !fp.is_local_furniture(**h))
+                            .map(|(h, _)| *h)
                             .collect();
                         if filtered.is_empty() {
                             &held.set

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
-use dashmap::{DashMap, DashSet};
+use dashmap::DashMap;
+use parking_lot::RwLock;
 use smallvec::SmallVec;
 
 use super::{DocId, Record, Store};
@@ -22,7 +23,7 @@ pub struct MemoryStore {
     next_doc: AtomicU64,
     originals: AtomicUsize,
     segment_reports: DashMap<u64, u32, KeyHash>,
-    furniture: DashSet<u32, KeyHash>,
+    furniture: RwLock<HashSet<u32, KeyHash>>,
 }
 
 /// The handles posted under one bucket key: most buckets hold one article,
@@ -136,16 +137,28 @@ impl Store for MemoryStore {
     }
 
     fn add_furniture_shingles(&self, shingles: &[u32]) {
-        for s in shingles {
-            self.furniture.insert(*s);
+        // Usually all known already: check under the shared lock first.
+        if shingles.is_empty() || shingles.iter().all(|s| self.furniture.read().contains(s)) {
+            return;
         }
+        self.furniture.write().extend(shingles.iter().copied());
     }
 
     fn is_furniture_shingle(&self, shingle: u32) -> bool {
-        self.furniture.contains(&shingle)
+        self.furniture.read().contains(&shingle)
+    }
+
+    fn furniture_among(&self, shingles: &[u32], out: &mut Vec<bool>) {
+        out.clear();
+        let set = self.furniture.read();
+        if set.is_empty() {
+            out.resize(shingles.len(), false);
+        } else {
+            out.extend(shingles.iter().map(|s| set.contains(s)));
+        }
     }
 
     fn furniture_shingles(&self) -> usize {
-        self.furniture.len()
+        self.furniture.read().len()
     }
 }

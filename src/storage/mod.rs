@@ -104,6 +104,14 @@ pub trait Store: Send + Sync + 'static {
     /// Whether a shingle (low 32-bit half) is known furniture.
     fn is_furniture_shingle(&self, shingle: u32) -> bool;
 
+    /// For each shingle (low 32-bit half), whether it is known furniture:
+    /// `out` is cleared and filled in order. One call per article, so an
+    /// implementation can take its lock once.
+    fn furniture_among(&self, shingles: &[u32], out: &mut Vec<bool>) {
+        out.clear();
+        out.extend(shingles.iter().map(|s| self.is_furniture_shingle(*s)));
+    }
+
     /// How many shingles are known furniture.
     fn furniture_shingles(&self) -> usize;
 }
