@@ -111,24 +111,29 @@ fn fold(text: &str) -> Cow<'_, str> {
 /// one per output paragraph (separated by a blank line), dropping segments
 /// that repeat an earlier one.
 fn tokenize_segments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
     let mut seen: HashSet<u64, KeyHash> = HashSet::default();
-    let mut line = String::new();
     for raw in segment::segments(text) {
-        line.clear();
+        // Write the segment straight into `out`; undo it if it has no word
+        // or repeats an earlier one.
+        let undo = out.len();
+        if undo > 0 {
+            out.extend_from_slice(SEGMENT_SEPARATOR.as_bytes());
+        }
+        let start = out.len();
         let mut words = 0usize;
         let mut in_word = false;
         let b = raw.as_bytes();
         for (i, &c) in b.iter().enumerate() {
             if c.is_ascii_alphanumeric() {
-                if !in_word && words > 0 {
-                    line.push(' ');
-                }
                 if !in_word {
+                    if words > 0 {
+                        out.push(b' ');
+                    }
                     words += 1;
+                    in_word = true;
                 }
-                in_word = true;
-                line.push(c.to_ascii_lowercase() as char);
+                out.push(c.to_ascii_lowercase());
             } else if in_word
                 && matches!(c, b'.' | b',')
                 && i > 0
@@ -140,15 +145,12 @@ fn tokenize_segments(text: &str) -> String {
                 in_word = false;
             }
         }
-        if words == 0 || (words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(line.as_bytes()))) {
-            continue;
+        if words == 0 || (words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(&out[start..]))) {
+            out.truncate(undo);
         }
-        if !out.is_empty() {
-            out.push_str(SEGMENT_SEPARATOR);
-        }
-        out.push_str(&line);
     }
-    out
+    // Only ASCII bytes were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -42,7 +42,14 @@ fn continuation_count(lead: u8) -> Option<usize> {
 /// Repairs UTF-8-read-as-Windows-1252 sequences. Text with no character in
 /// U+00C2..=U+00F4 (the possible lead bytes) is returned as is.
 pub fn fix(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| ('\u{C2}'..='\u{F4}').contains(&c)) {
+    // U+00C2..=U+00F4 are encoded as 0xC3 0x82..=0xB4: look for those bytes.
+    let b = text.as_bytes();
+    let possible = b.contains(&0xC3)
+        && b.iter()
+            .enumerate()
+            .filter(|(_, x)| **x == 0xC3)
+            .any(|(i, _)| b.get(i + 1).is_some_and(|n| (0x82..=0xB4).contains(n)));
+    if !possible {
         return Cow::Borrowed(text);
     }
     let chars: Vec<char> = text.chars().collect();
