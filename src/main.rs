@@ -282,10 +282,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         "LSH tuned for Jaccard {}",
         lsh.threshold
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = runtime()?;
     runtime
         .block_on(server::bind_and_serve(
             args.listen,
@@ -300,10 +297,7 @@ fn eval(args: EvalArgs) -> Result<(), String> {
     let stream = eval::read_jsonl(&args.file).map_err(|e| e.to_string())?;
     let (run, mode) = match &args.server {
         Some(addr) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            let runtime = runtime()?;
             let run = runtime
                 .block_on(eval::run_remote(addr, &stream))
                 .map_err(|e| e.to_string())?;
@@ -404,10 +398,7 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = runtime()?;
     let r = runtime
         .block_on(grpc::run(
             &args.server,
@@ -438,4 +429,12 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
         max as f64 / 1e3
     );
     Ok(())
+}
+
+/// The multi-threaded tokio runtime of the commands that speak gRPC.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }

@@ -121,33 +121,38 @@ const BRIEFS: [(&str, &str); 5] = [
     ("brief5", fixture!("furniture/brief5.txt")),
 ];
 
-/// A brief as site A (Harbourline Post) serves it: nav line on top, "Read
-/// Full Article" line, licensing disclaimer and footer links below.
-fn on_site_a(id: &str, brief: &str) -> Article {
+/// A brief as a site serves it: its header on top, its footer below, under
+/// its source name.
+fn wrapped(id: &str, brief: &str, header: &str, footer: &str, source: &str) -> Article {
     let (title, body) = parts(brief);
-    let text = format!(
-        "{}\n\n{body}\n\n{}",
-        fixture!("furniture/site_a_header.txt").trim(),
-        fixture!("furniture/site_a_footer.txt").trim()
-    );
+    let text = format!("{}\n\n{body}\n\n{}", header.trim(), footer.trim());
     Article {
-        source: "harbourlinepost.example".to_owned(),
+        source: source.to_owned(),
         ..article(id, title, &text)
     }
 }
 
+/// A brief as site A (Harbourline Post) serves it: nav line on top, "Read
+/// Full Article" line, licensing disclaimer and footer links below.
+fn on_site_a(id: &str, brief: &str) -> Article {
+    wrapped(
+        id,
+        brief,
+        fixture!("furniture/site_a_header.txt"),
+        fixture!("furniture/site_a_footer.txt"),
+        "harbourlinepost.example",
+    )
+}
+
 /// The same brief as another site (Valley Courier) serves it.
 fn on_site_b(id: &str, brief: &str) -> Article {
-    let (title, body) = parts(brief);
-    let text = format!(
-        "{}\n\n{body}\n\n{}",
-        fixture!("furniture/site_b_header.txt").trim(),
-        fixture!("furniture/site_b_footer.txt").trim()
-    );
-    Article {
-        source: "valleycourier.example".to_owned(),
-        ..article(id, title, &text)
-    }
+    wrapped(
+        id,
+        brief,
+        fixture!("furniture/site_b_header.txt"),
+        fixture!("furniture/site_b_footer.txt"),
+        "valleycourier.example",
+    )
 }
 
 #[test]

@@ -33,6 +33,19 @@ def shingles(text):
     return list({f"{a} {b} {c}" for a, b, c in zip(t, t[1:], t[2:])})
 
 
+def query_then_insert(lsh, sign):
+    """One end-to-end step for an LSH index that takes ready signatures:
+    sign, query (a duplicate if anything comes back), insert."""
+
+    def step(key, sh):
+        m = sign(sh)
+        dup = bool(lsh.query(m))
+        lsh.insert(key, m)
+        return dup
+
+    return step
+
+
 def datasketch_peer():
     from datasketch import MinHash, MinHashLSH
 
@@ -45,14 +58,7 @@ def datasketch_peer():
 
     def new_step():
         lsh = MinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS, params=(BANDS, ROWS))
-
-        def step(key, sh):
-            m = sign(sh)
-            dup = bool(lsh.query(m))
-            lsh.insert(key, m)
-            return dup
-
-        return step
+        return query_then_insert(lsh, sign)
 
     return sign, new_step
 
@@ -67,14 +73,7 @@ def rensa_peer():
 
     def new_step():
         lsh = RMinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS, num_bands=BANDS)
-
-        def step(key, sh):
-            m = sign(sh)
-            dup = bool(lsh.query(m))
-            lsh.insert(key, m)
-            return dup
-
-        return step
+        return query_then_insert(lsh, sign)
 
     return sign, new_step
 

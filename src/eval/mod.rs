@@ -33,26 +33,27 @@ pub struct Prediction {
 }
 
 impl Prediction {
+    /// A prediction: `copy` of `best_match`, or distinct.
+    pub fn new(id: String, copy: bool, best_match: String) -> Self {
+        Prediction {
+            id,
+            verdict: if copy { "copy" } else { "distinct" }.to_owned(),
+            best_match,
+        }
+    }
+
     /// The prediction for a verdict.
     pub fn from_verdict(v: &crate::model::Verdict) -> Self {
-        Prediction {
-            id: v.id.to_string(),
-            verdict: match v.kind {
-                Kind::SyndicatedCopy => "copy",
-                Kind::DistinctReport => "distinct",
-            }
-            .to_owned(),
-            best_match: v.best_match().map(|m| m.id.to_string()).unwrap_or_default(),
-        }
+        Self::new(
+            v.id.to_string(),
+            v.kind == Kind::SyndicatedCopy,
+            v.best_match().map(|m| m.id.to_string()).unwrap_or_default(),
+        )
     }
 
     /// The prediction for an article the index refused (counted as distinct).
     pub fn refused(id: &str) -> Self {
-        Prediction {
-            id: id.to_owned(),
-            verdict: "distinct".to_owned(),
-            best_match: String::new(),
-        }
+        Self::new(id.to_owned(), false, String::new())
     }
 }
 

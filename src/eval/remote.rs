@@ -89,11 +89,11 @@ pub async fn run_remote(addr: &str, articles: &[LabeledArticle]) -> Result<Run, 
             continue;
         }
         let copy = v.kind() == pb::verdict::Kind::SyndicatedCopy;
-        predictions.push(Prediction {
-            id: v.id,
-            verdict: if copy { "copy" } else { "distinct" }.to_owned(),
-            best_match: v.best_match.map(|m| m.id).unwrap_or_default(),
-        });
+        predictions.push(Prediction::new(
+            v.id,
+            copy,
+            v.best_match.map(|m| m.id).unwrap_or_default(),
+        ));
     }
     if predictions.len() != articles.len() {
         return Err(RemoteError::Count {
