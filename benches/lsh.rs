@@ -140,8 +140,11 @@ impl Corpus {
             set: Box::new([]),
             figures: Box::new([]),
             keys: keys.into(),
+            segments: Box::new([]),
+            source: None,
             shingles: 0,
             published_at: 0,
+            arrived_at: 0,
             verdict: Verdict {
                 id: Arc::clone(&id),
                 kind: Kind::DistinctReport,

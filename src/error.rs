@@ -62,6 +62,9 @@ pub enum Error {
         /// What is accepted.
         expected: &'static str,
     },
+    /// The write-ahead log could not be written: the change was not made.
+    #[error("cannot write the write-ahead log ({0}); the change was not made. Check the data directory's disk, then restart the service")]
+    Log(String),
     /// A bug or a broken invariant: the request changed nothing.
     #[error("internal error: {0}; the index was not changed")]
     Internal(String),

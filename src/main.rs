@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use syndetect::eval;
-use syndetect::index::{Index, IndexConfig, Verification};
+use syndetect::index::{Durability, Index, IndexConfig, Verification};
 use syndetect::server::{self, ServeOptions};
+use syndetect::storage::MemoryStore;
 
 /// Tells whether a scraped article is a syndicated copy of one already seen.
 #[derive(Debug, Parser)]
@@ -22,7 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the gRPC service (in-memory index) until SIGINT or SIGTERM.
+    /// Run the gRPC service until SIGINT or SIGTERM (in memory, or kept in
+    /// --data-dir).
     Serve(ServeArgs),
     /// Measure detection quality on a labeled JSONL stream (see eval/README.md).
     Eval(EvalArgs),
@@ -142,6 +144,48 @@ struct ServeArgs {
     /// Time limit of a unary request, in seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// Durability and retention of a served index.
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// Keep the index in this directory: a write-ahead log of every change
+    /// plus periodic snapshots, reloaded on start. Without it the index
+    /// lives in memory only.
+    #[arg(long, env = "SYNDETECT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// When a logged change is forced to disk: always (before the reply: an
+    /// acknowledged Ingest survives a crash), interval (every
+    /// --fsync-interval: a machine crash may lose that much), never (the OS
+    /// decides; a process crash loses nothing, a machine crash may).
+    #[arg(long, value_enum, default_value_t = FsyncArg::Always, requires = "data_dir")]
+    fsync: FsyncArg,
+    /// How often `--fsync interval` forces the log to disk.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    fsync_interval: Duration,
+    /// How often a snapshot is written (the log is cut after each); one is
+    /// also written at graceful shutdown.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5m")]
+    snapshot_interval: Duration,
+    /// Forget articles older than this (by published_at, or arrival time when
+    /// it is 0), e.g. 30d, 12h.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    retention: Option<Duration>,
+    /// Hold at most this many articles, evicting the oldest first (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    max_docs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FsyncArg {
+    /// Before every acknowledgment (group commit).
+    Always,
+    /// Every --fsync-interval.
+    Interval,
+    /// Never explicitly.
+    Never,
 }
 
 /// The index's parameters; defaults are `IndexConfig::default()`.
@@ -265,7 +309,11 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
-    let config = IndexConfig::from(args.index);
+    use syndetect::server::Maintenance;
+    use syndetect::storage::disk::FsyncPolicy;
+    let mut config = IndexConfig::from(args.index);
+    config.retention = args.data.retention;
+    config.max_docs = args.data.max_docs;
     let mut options = ServeOptions::for_text_limit(config.max_text_bytes);
     if let Some(workers) = args.workers {
         options.workers = workers;
@@ -273,7 +321,35 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     options.max_connections = args.max_connections;
     options.max_requests_per_connection = args.max_requests_per_connection;
     options.request_timeout = Duration::from_secs(args.request_timeout_secs);
-    let index = Index::in_memory(config).map_err(|e| format!("invalid parameter: {e}"))?;
+    let fsync = match args.data.fsync {
+        FsyncArg::Always => FsyncPolicy::Always,
+        FsyncArg::Interval => FsyncPolicy::Interval(args.data.fsync_interval),
+        FsyncArg::Never => FsyncPolicy::Never,
+    };
+    options.maintenance = Maintenance {
+        sync_every: matches!(fsync, FsyncPolicy::Interval(_)).then_some(args.data.fsync_interval),
+        snapshot_every: Some(args.data.snapshot_interval),
+        ..Maintenance::default()
+    };
+    let index = match &args.data.data_dir {
+        Some(dir) => {
+            let started = std::time::Instant::now();
+            let durability = Durability {
+                dir: dir.clone(),
+                fsync,
+            };
+            let index =
+                Index::open(config, MemoryStore::new(), &durability).map_err(|e| e.to_string())?;
+            tracing::info!(
+                dir = %dir.display(),
+                documents = index.stats().documents,
+                ms = started.elapsed().as_millis() as u64,
+                "data directory loaded"
+            );
+            index
+        }
+        None => Index::in_memory(config).map_err(|e| format!("invalid parameter: {e}"))?,
+    };
     let lsh = index.lsh();
     tracing::info!(
         bands = lsh.bands,

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// One scraped article, as the caller sent it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Article {
@@ -19,7 +21,7 @@ pub struct Article {
 }
 
 /// Whether an article is a copy of a held one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     /// No held article is similar enough.
     DistinctReport,
@@ -28,7 +30,7 @@ pub enum Kind {
 }
 
 /// A held article that passed verification against the request's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// The held article's id.
     pub id: Arc<str>,
@@ -41,7 +43,7 @@ pub struct Match {
 }
 
 /// The answer for one article.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The article's id.
     pub id: Arc<str>,

@@ -22,6 +22,10 @@ use crate::grpc::{pb, SyndetectService};
 use crate::index::Index;
 use crate::storage::Store;
 
+mod maintenance;
+
+pub use maintenance::Maintenance;
+
 /// Limits and sizes of the server (the index has its own in `IndexConfig`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeOptions {
@@ -35,6 +39,8 @@ pub struct ServeOptions {
     pub max_message_bytes: usize,
     /// Time limit of a unary request.
     pub request_timeout: Duration,
+    /// Background upkeep: retention sweeps, log syncs, snapshots.
+    pub maintenance: Maintenance,
 }
 
 impl ServeOptions {
@@ -48,6 +54,7 @@ impl ServeOptions {
             max_requests_per_connection: 256,
             max_message_bytes: max_text_bytes.saturating_mul(2).max(4 << 20),
             request_timeout: Duration::from_secs(30),
+            maintenance: Maintenance::default(),
         }
     }
 }
@@ -61,10 +68,15 @@ pub enum ServeError {
     /// The transport failed.
     #[error("the gRPC transport failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The snapshot at shutdown could not be written (the log still holds
+    /// every change: nothing is lost, the next start replays it).
+    #[error("cannot write the snapshot at shutdown: {0}")]
+    Snapshot(String),
 }
 
 /// Serves `index` on an already bound `listener` until `shutdown` completes,
-/// then stops accepting, lets in-flight requests finish, and returns.
+/// then stops accepting, lets in-flight requests finish, writes a snapshot
+/// (with a data directory), and returns.
 pub async fn serve<S, F>(
     listener: TcpListener,
     index: Arc<Index<S>>,
@@ -75,7 +87,7 @@ where
     S: Store,
     F: Future<Output = ()> + Send,
 {
-    let service = SyndetectServer::new(SyndetectService::new(index, options.workers))
+    let service = SyndetectServer::new(SyndetectService::new(Arc::clone(&index), options.workers))
         .max_decoding_message_size(options.max_message_bytes);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -97,7 +109,8 @@ where
     if let Some(addr) = local {
         tracing::info!(%addr, "syndetect ready to serve on {addr}");
     }
-    Server::builder()
+    let upkeep = maintenance::spawn(Arc::clone(&index), options.maintenance);
+    let served = Server::builder()
         .concurrency_limit_per_connection(options.max_requests_per_connection)
         .timeout(options.request_timeout)
         .add_service(health_service)
@@ -105,8 +118,26 @@ where
         .add_service(reflection_alpha)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
-    tracing::info!("syndetect stopped: in-flight requests finished");
+        .await;
+    upkeep.abort();
+    let _ = upkeep.await;
+    served?;
+    tracing::info!("in-flight requests finished");
+    if index.data_dir().is_some() {
+        let snapshot = tokio::task::spawn_blocking(move || index.snapshot())
+            .await
+            .map_err(|e| ServeError::Snapshot(e.to_string()))?;
+        match snapshot {
+            Ok(Some(info)) => tracing::info!(
+                entries = info.entries,
+                bytes = info.bytes,
+                "snapshot written at shutdown"
+            ),
+            Ok(None) => {}
+            Err(e) => return Err(ServeError::Snapshot(e.to_string())),
+        }
+    }
+    tracing::info!("syndetect stopped");
     Ok(())
 }
 

@@ -86,6 +86,9 @@ impl From<Stats> for pb::StatsResponse {
             documents: s.documents as u64,
             buckets: s.buckets as u64,
             originals: s.originals as u64,
+            evictions: s.evictions,
+            approx_bytes: s.approx_bytes,
+            durable: s.durable,
             params: Some(pb::Params {
                 shingle_size: c.shingle_size as u32,
                 permutations: c.permutations as u32,
@@ -100,6 +103,8 @@ impl From<Stats> for pb::StatsResponse {
                 recall_at_threshold: s.lsh.recall_at_threshold,
                 false_positive_area: s.lsh.false_positive_area,
                 false_negative_area: s.lsh.false_negative_area,
+                retention_seconds: c.retention.map_or(0, |r| r.as_secs()),
+                max_docs: c.max_docs as u64,
             }),
         }
     }

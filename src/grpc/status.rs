@@ -16,6 +16,7 @@ pub fn code(err: &Error) -> Code {
         Error::TextTooLarge { .. } => Code::ResourceExhausted,
         Error::AlreadyExists { .. } => Code::AlreadyExists,
         Error::NotFound { .. } => Code::NotFound,
+        Error::Log(_) => Code::Unavailable,
         Error::Internal(_) => Code::Internal,
     }
 }

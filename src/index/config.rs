@@ -52,6 +52,12 @@ pub struct IndexConfig {
     /// Compare with every held article instead of the LSH candidates (for
     /// measuring what LSH loses; slow on a large index).
     pub exhaustive: bool,
+    /// Forget articles older than this, by `published_at` (or arrival time
+    /// when it is unknown); `None` keeps them.
+    pub retention: Option<std::time::Duration>,
+    /// Hold at most this many articles, forgetting the oldest first (0 = no
+    /// limit).
+    pub max_docs: usize,
 }
 
 /// How a candidate's similarity is measured.
@@ -88,6 +94,8 @@ impl Default for IndexConfig {
             lead_window: 5,
             verification: Verification::Exact,
             exhaustive: false,
+            retention: None,
+            max_docs: 0,
         }
     }
 }
@@ -194,6 +202,12 @@ impl IndexConfig {
             "max_id_bytes",
             self.max_id_bytes,
             "at least 1",
+        )?;
+        check(
+            self.retention.is_none_or(|r| r.as_secs() >= 1),
+            "retention",
+            format!("{:?}", self.retention),
+            "at least one second",
         )?;
         Ok(())
     }

@@ -284,32 +284,70 @@ impl<S: Store> Index<S> {
             .collect()
     }
 
-    /// Learns from a stored article: counts its segments within its source,
-    /// and, for a distinct report, among distinct reports; remembers the
-    /// shingles of its furniture segments and of each segment that has just
-    /// become furniture.
-    pub(crate) fn learn_furniture(&self, fp: &Fingerprint, distinct: bool) {
+    /// The distinct segment hashes of an article, sorted: what the furniture
+    /// model counts for it.
+    pub(crate) fn segment_hashes(fp: &Fingerprint) -> Vec<u64> {
         let mut hashes: Vec<u64> = fp.segments.iter().map(|s| s.hash).collect();
         hashes.sort_unstable();
         hashes.dedup();
-        if let (Some(src), true) = (fp.source, self.config.source_furniture_articles > 0) {
-            let mut keys: Vec<u64> = hashes.iter().map(|h| source_segment_key(src, *h)).collect();
-            keys.push(source_articles_key(src));
-            self.store.add_segment_reports(&keys);
+        hashes
+    }
+
+    /// The counters an article adds to (and takes back from when it is
+    /// removed): its segments within its source, its source's article count,
+    /// and, for a distinct report, its segments among distinct reports.
+    /// Counted whatever the configuration, so a log replays the same way
+    /// under any furniture settings.
+    fn counters_of(segments: &[u64], source: Option<u64>, distinct: bool) -> (Vec<u64>, usize) {
+        let mut counters = Vec::with_capacity(2 * segments.len() + 1);
+        if let Some(src) = source {
+            counters.extend(segments.iter().map(|h| source_segment_key(src, *h)));
+            counters.push(source_articles_key(src));
         }
-        if !fp.furniture.is_empty() {
-            self.store.add_furniture_shingles(&fp.furniture);
+        let reports_from = counters.len();
+        if distinct {
+            counters.extend_from_slice(segments);
         }
+        (counters, reports_from)
+    }
+
+    /// Learns from a stored article: counts its segments within its source,
+    /// and, for a distinct report, among distinct reports; remembers the
+    /// shingles of its furniture segments and of each segment that has just
+    /// become furniture. Returns what changed, for the log: the counters
+    /// incremented and the shingles marked as furniture.
+    pub(crate) fn learn_furniture(
+        &self,
+        fp: &Fingerprint,
+        segments: &[u64],
+        distinct: bool,
+    ) -> (Vec<u64>, Vec<u32>) {
+        let (counters, reports_from) = Self::counters_of(segments, fp.source, distinct);
+        let counts = self.store.add_segment_reports(&counters);
+        let mut furniture = fp.furniture.clone();
         let min = self.config.furniture_reports;
-        if min == 0 || !distinct {
-            return;
-        }
-        let counts = self.store.add_segment_reports(&hashes);
-        for (hash, _) in hashes.iter().zip(counts).filter(|(_, c)| *c == min) {
-            for seg in fp.segments.iter().filter(|s| s.hash == *hash) {
-                self.store
-                    .add_furniture_shingles(&self.segment_shingles(&fp.words, seg));
+        if min > 0 {
+            let crossed = counters[reports_from..]
+                .iter()
+                .zip(&counts[reports_from..])
+                .filter(|(_, c)| **c == min);
+            for (hash, _) in crossed {
+                for seg in fp.segments.iter().filter(|s| s.hash == *hash) {
+                    furniture.extend(self.segment_shingles(&fp.words, seg));
+                }
             }
         }
+        if !furniture.is_empty() {
+            self.store.add_furniture_shingles(&furniture);
+        }
+        (counters, furniture)
+    }
+
+    /// Takes back what a removed article added to the furniture model's
+    /// counters (shingles already known as furniture stay known).
+    pub(crate) fn unlearn_furniture(&self, record: &crate::storage::Record) {
+        let distinct = record.verdict.kind == crate::model::Kind::DistinctReport;
+        let (counters, _) = Self::counters_of(&record.segments, record.source, distinct);
+        self.store.sub_segment_reports(&counters);
     }
 }

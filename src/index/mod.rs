@@ -8,15 +8,22 @@
 
 mod config;
 mod fingerprint;
+mod journal;
+mod lifecycle;
 mod stripes;
 pub mod verdict;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use xxhash_rust::xxh3::Xxh3;
 
 pub use config::{ConfigError, IndexConfig, Verification};
 pub use fingerprint::{Fingerprint, Segment};
+pub use journal::{Durability, OpenError};
+pub use lifecycle::now_unix;
 pub use verdict::Thresholds;
 
 use crate::core::{LshParams, MinHasher, Shingler};
@@ -55,6 +62,13 @@ pub struct Stats {
     pub lsh: LshParams,
     /// Shingles known to be site furniture.
     pub furniture_shingles: usize,
+    /// Articles evicted by the retention limits.
+    pub evictions: u64,
+    /// Approximate bytes used by held articles, their postings and the
+    /// furniture model.
+    pub approx_bytes: u64,
+    /// Whether changes are logged to a data directory.
+    pub durable: bool,
 }
 
 /// The syndication index over a [`Store`].
@@ -66,6 +80,14 @@ pub struct Index<S: Store = MemoryStore> {
     lsh: LshParams,
     store: S,
     stripes: Stripes,
+    /// Writes hold it shared; a snapshot holds it exclusively for a moment
+    /// to take a consistent cut.
+    gate: RwLock<()>,
+    /// The data directory's log, if durable.
+    journal: Option<journal::Journal>,
+    /// Held articles by age, when a retention limit is set.
+    ages: Option<lifecycle::Ages>,
+    evictions: AtomicU64,
 }
 
 impl Index<MemoryStore> {
@@ -92,6 +114,11 @@ impl<S: Store> Index<S> {
             lsh,
             store,
             stripes: Stripes::new(STRIPES),
+            gate: RwLock::new(()),
+            journal: None,
+            ages: (config.retention.is_some() || config.max_docs > 0)
+                .then(lifecycle::Ages::default),
+            evictions: AtomicU64::new(0),
             config,
         })
     }
@@ -128,29 +155,57 @@ impl<S: Store> Index<S> {
             return retried(article, &held, text_hash);
         }
         let fp = self.fingerprint(article)?;
-        let guard = self.stripes.lock(&fp.keys);
-        let mut verdict = self.decide(&article.id, &fp, &thresholds);
-        verdict.stored = true;
-        let distinct = verdict.kind == Kind::DistinctReport;
-        let record = Record {
-            doc: 0,
-            id: Arc::clone(&verdict.id),
-            text_hash,
-            signature: fp.signature.clone(),
-            set: fp.set.clone().into_boxed_slice(),
-            figures: fp.figures.clone().into_boxed_slice(),
-            keys: fp.keys.clone().into_boxed_slice(),
-            shingles: fp.shingles,
-            published_at: article.published_at,
-            verdict,
+        let verdict = {
+            let _gate = self.gate.read();
+            let guard = self.stripes.lock(&fp.keys, &article.id);
+            // Another ingest of this id may have won while we fingerprinted.
+            if let Some(held) = self.store.get_by_id(&article.id) {
+                return retried(article, &held, text_hash);
+            }
+            let mut verdict = self.decide(&article.id, &fp, &thresholds);
+            verdict.stored = true;
+            let distinct = verdict.kind == Kind::DistinctReport;
+            let segments = Self::segment_hashes(&fp);
+            let record = Record {
+                doc: 0,
+                id: Arc::clone(&verdict.id),
+                text_hash,
+                signature: fp.signature.clone(),
+                set: fp.set.clone().into_boxed_slice(),
+                figures: fp.figures.clone().into_boxed_slice(),
+                keys: fp.keys.clone().into_boxed_slice(),
+                segments: segments.clone().into_boxed_slice(),
+                source: fp.source,
+                shingles: fp.shingles,
+                published_at: article.published_at,
+                arrived_at: lifecycle::now_unix(),
+                verdict,
+            };
+            if let Some(journal) = &self.journal {
+                journal.insert(&record)?;
+            }
+            let stored = match self.store.insert(record, &fp.keys) {
+                Ok(stored) => stored,
+                Err(held) => return retried(article, &held, text_hash),
+            };
+            if let Some(ages) = &self.ages {
+                ages.insert(&stored);
+            }
+            drop(guard);
+            let (counters, furniture) = self.learn_furniture(&fp, &segments, distinct);
+            if let Some(journal) = &self.journal {
+                if let Err(e) = journal.learn(&counters, &furniture) {
+                    // The article is stored and logged; only what the
+                    // furniture model learned from it may be lost.
+                    tracing::warn!(id = %article.id, "cannot log what was learned: {e}");
+                }
+            }
+            stored.verdict.clone()
         };
-        let stored = match self.store.insert(record, &fp.keys) {
-            Ok(stored) => stored,
-            Err(held) => return retried(article, &held, text_hash),
-        };
-        drop(guard);
-        self.learn_furniture(&fp, distinct);
-        Ok(stored.verdict.clone())
+        if self.config.max_docs > 0 {
+            self.enforce_limits(lifecycle::now_unix())?;
+        }
+        Ok(verdict)
     }
 
     /// Forgets the article `id`: it is no longer matched nor counted. Copies
@@ -159,14 +214,40 @@ impl<S: Store> Index<S> {
         if id.is_empty() {
             return Err(Error::EmptyId);
         }
-        let not_found = || Error::NotFound { id: id.to_owned() };
-        let held = self.store.get_by_id(id).ok_or_else(not_found)?;
-        let keys = self.lsh.band_keys(&held.signature);
-        let _guard = self.stripes.lock(&keys);
-        self.store
-            .remove(id, &keys)
-            .map(|_| ())
-            .ok_or_else(not_found)
+        match self.forget(id, false)? {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound { id: id.to_owned() }),
+        }
+    }
+
+    /// Forgets a held article and every bucket posting of it, logging it
+    /// first; `evicted` counts it as an eviction. `None` if it was not held.
+    fn forget(&self, id: &str, evicted: bool) -> Result<Option<Arc<Record>>> {
+        let _gate = self.gate.read();
+        let Some(held) = self.store.get_by_id(id) else {
+            return Ok(None);
+        };
+        let _guard = self.stripes.lock(&held.keys, id);
+        // Removed, or removed and stored again, while we took the locks.
+        match self.store.get_by_id(id) {
+            Some(now) if now.doc == held.doc => {}
+            _ => return Ok(None),
+        }
+        if let Some(journal) = &self.journal {
+            journal.remove(id, evicted)?;
+        }
+        let removed = self.store.remove(id, &held.keys);
+        if let Some(record) = &removed {
+            self.unlearn_furniture(record);
+            if let Some(ages) = &self.ages {
+                ages.remove(record);
+            }
+            if evicted {
+                self.evictions
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        Ok(removed)
     }
 
     /// Counts and parameters.
@@ -178,6 +259,9 @@ impl<S: Store> Index<S> {
             config: self.config.clone(),
             lsh: self.lsh,
             furniture_shingles: self.store.furniture_shingles(),
+            evictions: self.evictions(),
+            approx_bytes: self.store.approx_bytes(),
+            durable: self.journal.is_some(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! no others. Stripes are taken in ascending order, so there is no deadlock.
 
 use parking_lot::{Mutex, MutexGuard};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::core::BandKey;
 
@@ -29,11 +30,17 @@ impl Stripes {
         }
     }
 
-    /// Locks the stripes of every key, in ascending stripe order.
-    pub fn lock(&self, keys: &[BandKey]) -> StripeGuard<'_> {
+    /// Locks the stripes of every key and of the id, in ascending stripe
+    /// order.
+    pub fn lock(&self, keys: &[BandKey], id: &str) -> StripeGuard<'_> {
         let mask = self.locks.len() as u64 - 1;
         // Band keys are already uniform hashes; the high bits pick the stripe.
-        let mut idx: Vec<usize> = keys.iter().map(|k| ((k >> 32) & mask) as usize).collect();
+        let mut idx: Vec<usize> = keys
+            .iter()
+            .copied()
+            .chain([xxh3_64(id.as_bytes())])
+            .map(|k| ((k >> 32) & mask) as usize)
+            .collect();
         idx.sort_unstable();
         idx.dedup();
         StripeGuard {

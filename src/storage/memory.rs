@@ -24,7 +24,13 @@ pub struct MemoryStore {
     originals: AtomicUsize,
     segment_reports: DashMap<u64, u32, KeyHash>,
     furniture: RwLock<HashSet<u32, KeyHash>>,
+    record_bytes: AtomicU64,
 }
+
+/// Approximate bytes of one furniture-model counter and of one furniture
+/// shingle in their hash tables.
+const COUNTER_BYTES: u64 = 24;
+const FURNITURE_BYTES: u64 = 8;
 
 /// The handles posted under one bucket key: most buckets hold one article,
 /// which is kept inline (no allocation).
@@ -73,6 +79,8 @@ impl Store for MemoryStore {
                 let doc = self.next_doc.fetch_add(1, Ordering::Relaxed);
                 record.doc = doc;
                 let distinct = record.verdict.kind == Kind::DistinctReport;
+                self.record_bytes
+                    .fetch_add(record.approx_bytes(), Ordering::Relaxed);
                 let record = Arc::new(record);
                 self.docs.insert(doc, Arc::clone(&record));
                 for key in keys {
@@ -102,6 +110,8 @@ impl Store for MemoryStore {
         if record.verdict.kind == Kind::DistinctReport {
             self.originals.fetch_sub(1, Ordering::Relaxed);
         }
+        self.record_bytes
+            .fetch_sub(record.approx_bytes(), Ordering::Relaxed);
         Some(record)
     }
 
@@ -136,6 +146,18 @@ impl Store for MemoryStore {
             .collect()
     }
 
+    fn sub_segment_reports(&self, segments: &[u64]) {
+        for s in segments {
+            if let Entry::Occupied(mut count) = self.segment_reports.entry(*s) {
+                if *count.get() <= 1 {
+                    count.remove();
+                } else {
+                    *count.get_mut() -= 1;
+                }
+            }
+        }
+    }
+
     fn add_furniture_shingles(&self, shingles: &[u32]) {
         // Usually all known already: check under the shared lock first.
         if shingles.is_empty() || shingles.iter().all(|s| self.furniture.read().contains(s)) {
@@ -160,5 +182,27 @@ impl Store for MemoryStore {
 
     fn furniture_shingles(&self) -> usize {
         self.furniture.read().len()
+    }
+
+    fn for_each_segment_report(&self, f: &mut dyn FnMut(u64, u32)) {
+        for e in self.segment_reports.iter() {
+            f(*e.key(), *e.value());
+        }
+    }
+
+    fn restore_segment_reports(&self, entries: &[(u64, u32)]) {
+        for (key, count) in entries {
+            self.segment_reports.insert(*key, *count);
+        }
+    }
+
+    fn furniture_list(&self) -> Vec<u32> {
+        self.furniture.read().iter().copied().collect()
+    }
+
+    fn approx_bytes(&self) -> u64 {
+        self.record_bytes.load(Ordering::Relaxed)
+            + COUNTER_BYTES * self.segment_reports.len() as u64
+            + FURNITURE_BYTES * self.furniture.read().len() as u64
     }
 }

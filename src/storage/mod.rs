@@ -5,6 +5,7 @@
 //! serializes writes that could see each other, so a store needs only to be
 //! safe for concurrent use, with [`Store::insert`] atomic on the article id.
 
+pub mod disk;
 mod memory;
 
 use std::sync::Arc;
@@ -14,11 +15,14 @@ pub use memory::MemoryStore;
 use crate::core::{BandKey, Signature};
 use crate::model::Verdict;
 
+/// Approximate bytes of one bucket posting (see [`Record::approx_bytes`]).
+pub const POSTING_BYTES: usize = 40;
+
 /// The store's internal handle for a held article. Never reused.
 pub type DocId = u64;
 
 /// Everything kept about one held article (its text is not kept).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Record {
     /// The store's handle; set by [`Store::insert`].
     pub doc: DocId,
@@ -36,10 +40,18 @@ pub struct Record {
     pub figures: Box<[(u32, u32)]>,
     /// The bucket keys it is posted under (LSH bands, then lead keys).
     pub keys: Box<[BandKey]>,
+    /// Hashes of its segments, sorted and distinct: what the furniture model
+    /// counted for it, and takes back when it is removed.
+    pub segments: Box<[u64]>,
+    /// Hash of its source (site), if it named one.
+    pub source: Option<u64>,
     /// Distinct shingles in the set.
     pub shingles: u32,
     /// Unix seconds, 0 if unknown.
     pub published_at: i64,
+    /// Unix seconds when it was stored: its age for retention when
+    /// `published_at` is unknown.
+    pub arrived_at: i64,
     /// The verdict given when it was ingested (returned again on a retry).
     pub verdict: Verdict,
 }
@@ -48,6 +60,30 @@ impl Record {
     /// The first-seen article of this article's cluster.
     pub fn canonical_id(&self) -> &Arc<str> {
         &self.verdict.canonical_id
+    }
+
+    /// Its time for retention: `published_at`, or `arrived_at` when unknown.
+    pub fn age_key(&self) -> i64 {
+        if self.published_at > 0 {
+            self.published_at
+        } else {
+            self.arrived_at
+        }
+    }
+
+    /// Approximate bytes it takes in memory, with its postings.
+    pub fn approx_bytes(&self) -> u64 {
+        let own = std::mem::size_of::<Self>()
+            + self.id.len()
+            + 4 * self.signature.len()
+            + 4 * self.set.len()
+            + 8 * self.figures.len()
+            + 8 * self.keys.len()
+            + 8 * self.segments.len()
+            + self.verdict.matches.len() * std::mem::size_of::<crate::model::Match>();
+        // A posting costs about a bucket entry (key, inline handle, control
+        // byte, load-factor slack) in the bucket map.
+        (own + POSTING_BYTES * self.keys.len()) as u64
     }
 }
 
@@ -98,6 +134,10 @@ pub trait Store: Send + Sync + 'static {
     /// Adds one to the counter of each key; returns the new counts, in order.
     fn add_segment_reports(&self, keys: &[u64]) -> Vec<u32>;
 
+    /// Takes one from the counter of each key (forgetting counters that
+    /// reach 0).
+    fn sub_segment_reports(&self, keys: &[u64]);
+
     /// Marks shingles (low 32-bit halves) as site furniture.
     fn add_furniture_shingles(&self, shingles: &[u32]);
 
@@ -114,4 +154,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many shingles are known furniture.
     fn furniture_shingles(&self) -> usize;
+
+    /// Calls `f` with every furniture-model counter (key, count), for a
+    /// snapshot.
+    fn for_each_segment_report(&self, f: &mut dyn FnMut(u64, u32));
+
+    /// Sets furniture-model counters, when loading a snapshot.
+    fn restore_segment_reports(&self, entries: &[(u64, u32)]);
+
+    /// Every shingle known as furniture, for a snapshot.
+    fn furniture_list(&self) -> Vec<u32>;
+
+    /// Approximate bytes used by held records, their postings and the
+    /// furniture model.
+    fn approx_bytes(&self) -> u64;
 }

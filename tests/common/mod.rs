@@ -2,6 +2,7 @@
 //! port (as mini-redis' tests do), a connected client, the seed articles.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod variants;
 
 use std::net::SocketAddr;
@@ -253,6 +254,9 @@ impl Store for HookedStore {
     fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
         self.inner.add_segment_reports(segments)
     }
+    fn sub_segment_reports(&self, segments: &[u64]) {
+        self.inner.sub_segment_reports(segments)
+    }
     fn add_furniture_shingles(&self, shingles: &[u32]) {
         self.inner.add_furniture_shingles(shingles)
     }
@@ -261,5 +265,17 @@ impl Store for HookedStore {
     }
     fn furniture_shingles(&self) -> usize {
         self.inner.furniture_shingles()
+    }
+    fn for_each_segment_report(&self, f: &mut dyn FnMut(u64, u32)) {
+        self.inner.for_each_segment_report(f)
+    }
+    fn restore_segment_reports(&self, entries: &[(u64, u32)]) {
+        self.inner.restore_segment_reports(entries)
+    }
+    fn furniture_list(&self) -> Vec<u32> {
+        self.inner.furniture_list()
+    }
+    fn approx_bytes(&self) -> u64 {
+        self.inner.approx_bytes()
     }
 }
