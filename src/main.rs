@@ -144,6 +144,10 @@ struct ServeArgs {
     /// Time limit of a unary request, in seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
+    /// After SIGINT/SIGTERM, how long to wait for open requests before
+    /// snapshotting and stopping anyway (a second SIGINT stops at once).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    shutdown_grace: Duration,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -321,6 +325,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     options.max_connections = args.max_connections;
     options.max_requests_per_connection = args.max_requests_per_connection;
     options.request_timeout = Duration::from_secs(args.request_timeout_secs);
+    options.shutdown_grace = args.shutdown_grace;
     let fsync = match args.data.fsync {
         FsyncArg::Always => FsyncPolicy::Always,
         FsyncArg::Interval => FsyncPolicy::Interval(args.data.fsync_interval),

@@ -41,6 +41,9 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// Background upkeep: retention sweeps, log syncs, snapshots.
     pub maintenance: Maintenance,
+    /// After the shutdown signal, how long to wait for open requests (and
+    /// clients' connections) before snapshotting and stopping anyway.
+    pub shutdown_grace: Duration,
 }
 
 impl ServeOptions {
@@ -55,6 +58,7 @@ impl ServeOptions {
             max_message_bytes: max_text_bytes.saturating_mul(2).max(4 << 20),
             request_timeout: Duration::from_secs(30),
             maintenance: Maintenance::default(),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -110,19 +114,39 @@ where
         tracing::info!(%addr, "syndetect ready to serve on {addr}");
     }
     let upkeep = maintenance::spawn(Arc::clone(&index), options.maintenance);
-    let served = Server::builder()
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let server = Server::builder()
         .concurrency_limit_per_connection(options.max_requests_per_connection)
         .timeout(options.request_timeout)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(service)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await;
+        .serve_with_incoming_shutdown(incoming, shutdown);
+    let grace = options.shutdown_grace;
+    let give_up = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let served = tokio::select! {
+        served = server => served.map(|()| true),
+        () = give_up => Ok(false),
+    };
     upkeep.abort();
     let _ = upkeep.await;
-    served?;
-    tracing::info!("in-flight requests finished");
+    if served? {
+        tracing::info!("in-flight requests finished");
+    } else {
+        tracing::warn!(
+            "stopped waiting for open requests and connections after {grace:?} (--shutdown-grace)"
+        );
+    }
     if index.data_dir().is_some() {
         let snapshot = tokio::task::spawn_blocking(move || index.snapshot())
             .await
