@@ -61,8 +61,113 @@ fn seed() -> u64 {
 
 /// Ingests from `clients` concurrent clients until the task is dropped,
 /// recording each article's fate.
-/// Every third article a client sends is a copy of its previous one; every
-/// fifth is removed once acknowledged.
+/// The texts client `c` sends: every third a copy of the one before.
+fn next_text(i: usize, last: &str, texts: &[String], next: &AtomicUsize) -> Option<String> {
+    if i % 3 == 2 {
+        Some(copy_of(last))
+    } else {
+        texts.get(next.fetch_add(1, Ordering::Relaxed)).cloned()
+    }
+}
+
+fn set_fate(fates: &Fates, id: &str, text: &str, fate: Fate) {
+    fates
+        .lock()
+        .unwrap()
+        .insert(id.to_owned(), (text.to_owned(), fate));
+}
+
+/// A unary client: Ingest one at a time; every fifth article is removed
+/// again once acknowledged.
+async fn unary_client(
+    addr: std::net::SocketAddr,
+    name: String,
+    texts: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
+    fates: Fates,
+) {
+    let mut client = connect(addr).await;
+    let mut last = String::new();
+    for i in 0.. {
+        let Some(text) = next_text(i, &last, &texts, &next) else {
+            return;
+        };
+        last = text.clone();
+        let id = format!("{name}-{i}");
+        set_fate(&fates, &id, &text, Fate::InDoubt);
+        let Ok(v) = ingest(&mut client, article(&id, &text)).await else {
+            return;
+        };
+        set_fate(
+            &fates,
+            &id,
+            &text,
+            if v.stored { Fate::Held } else { Fate::InDoubt },
+        );
+        if i % 5 == 4 {
+            set_fate(&fates, &id, &text, Fate::InDoubt);
+            if client
+                .remove(pb::RemoveRequest { id: id.clone() })
+                .await
+                .is_err()
+            {
+                return;
+            }
+            set_fate(&fates, &id, &text, Fate::Removed);
+        }
+    }
+}
+
+/// A streaming client: one IngestStream, requests sent ahead of verdicts
+/// (the server batches them and syncs the log once per batch).
+async fn stream_client(
+    addr: std::net::SocketAddr,
+    name: String,
+    texts: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
+    fates: Fates,
+) {
+    let mut client = connect(addr).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::IngestRequest>(32);
+    let sent = Arc::clone(&fates);
+    let sender = tokio::spawn(async move {
+        let mut last = String::new();
+        for i in 0.. {
+            let Some(text) = next_text(i, &last, &texts, &next) else {
+                return;
+            };
+            last = text.clone();
+            let id = format!("{name}-{i}");
+            set_fate(&sent, &id, &text, Fate::InDoubt);
+            if tx
+                .send(common::ingest_request(article(&id, &text)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let Ok(response) = client
+        .ingest_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+    else {
+        sender.abort();
+        return;
+    };
+    let mut verdicts = response.into_inner();
+    while let Ok(Some(v)) = verdicts.message().await {
+        if v.stored && v.error.is_none() {
+            let mut fates = fates.lock().unwrap();
+            if let Some(entry) = fates.get_mut(&v.id) {
+                entry.1 = Fate::Held;
+            }
+        }
+    }
+    sender.abort();
+}
+
+/// Half the clients unary, half streaming, until the server dies.
 async fn load(
     addr: std::net::SocketAddr,
     round: usize,
@@ -73,52 +178,13 @@ async fn load(
 ) {
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let texts = Arc::clone(&texts);
-        let fates = Arc::clone(&fates);
-        let next = Arc::clone(&next);
-        tasks.push(tokio::spawn(async move {
-            let mut client = connect(addr).await;
-            let mut last = String::new();
-            for i in 0.. {
-                let id = format!("r{round}-c{c}-{i}");
-                let text = if i % 3 == 2 {
-                    copy_of(&last)
-                } else {
-                    match texts.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        Some(t) => t.clone(),
-                        None => return,
-                    }
-                };
-                last = text.clone();
-                fates
-                    .lock()
-                    .unwrap()
-                    .insert(id.clone(), (text.clone(), Fate::InDoubt));
-                let Ok(v) = ingest(&mut client, article(&id, &text)).await else {
-                    return;
-                };
-                let held = if v.stored { Fate::Held } else { Fate::InDoubt };
-                fates
-                    .lock()
-                    .unwrap()
-                    .insert(id.clone(), (text.clone(), held));
-                // Every fifth article is removed again.
-                if i % 5 == 4 {
-                    fates
-                        .lock()
-                        .unwrap()
-                        .insert(id.clone(), (text.clone(), Fate::InDoubt));
-                    let req = pb::RemoveRequest { id: id.clone() };
-                    if client.remove(req).await.is_err() {
-                        return;
-                    }
-                    fates
-                        .lock()
-                        .unwrap()
-                        .insert(id, (text.clone(), Fate::Removed));
-                }
-            }
-        }));
+        let (texts, next, fates) = (Arc::clone(&texts), Arc::clone(&next), Arc::clone(&fates));
+        let name = format!("r{round}-c{c}");
+        tasks.push(if c % 2 == 0 {
+            tokio::spawn(unary_client(addr, name, texts, next, fates))
+        } else {
+            tokio::spawn(stream_client(addr, name, texts, next, fates))
+        });
     }
     for t in tasks {
         let _ = t.await;

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::convert::{failed_item, request_parts};
 use super::pb;
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Index, PendingSync};
 use crate::storage::Store;
 
 /// Verdicts buffered per stream before the server waits for the client.
@@ -87,12 +87,14 @@ impl<S: Store> SyndetectService<S> {
         let n = batch.len();
         let outcome = self
             .run(move |ix| {
-                Ok(batch
+                // One fsync for the whole batch, before any verdict is sent.
+                let mut pending = PendingSync::default();
+                let results = batch
                     .into_iter()
                     .map(|req| {
                         let (article, options) = request_parts(req.article, req.options)?;
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            ix.ingest(&article, &options)
+                            ix.ingest_deferred(&article, &options, &mut pending)
                         }))
                         .unwrap_or_else(|_| {
                             Err(Error::Internal(format!(
@@ -101,7 +103,9 @@ impl<S: Store> SyndetectService<S> {
                             )))
                         })
                     })
-                    .collect::<Vec<_>>())
+                    .collect::<Vec<_>>();
+                ix.commit(pending)?;
+                Ok(results)
             })
             .await;
         match outcome {

@@ -175,23 +175,78 @@ pub(crate) struct Journal {
     _lock: File,
 }
 
+/// Log records written but not yet forced to disk: pass it to
+/// [`Index::commit`] before acknowledging what wrote them.
+#[derive(Debug, Default)]
+#[must_use = "commit it before acknowledging the ingests that wrote it"]
+pub struct PendingSync {
+    end: Option<u64>,
+}
+
+impl PendingSync {
+    fn cover(&mut self, end: u64) {
+        self.end = Some(self.end.map_or(end, |e| e.max(end)));
+    }
+}
+
 impl Journal {
-    /// Logs a stored record before it takes effect.
-    pub(crate) fn insert(&self, record: &Record) -> Result<()> {
-        self.append(&OpRef::Insert(record))
+    /// Logs a stored record before it takes effect (durable once `pending`
+    /// is committed).
+    pub(crate) fn insert(&self, record: &Record, pending: &mut PendingSync) -> Result<()> {
+        self.append_deferred(&OpRef::Insert(record), pending)
     }
 
-    /// Logs a removal before it takes effect.
+    /// Logs a removal before it takes effect: durable on return for a
+    /// caller's Remove; an eviction is made durable by the next sync (if it
+    /// is lost, the article is evicted again after a restart).
     pub(crate) fn remove(&self, id: &str, evicted: bool) -> Result<()> {
-        self.append(&OpRef::Remove { id, evicted })
+        let op = OpRef::Remove { id, evicted };
+        if evicted {
+            self.append_deferred(&op, &mut PendingSync::default())
+        } else {
+            self.append(&op)
+        }
     }
 
-    /// Logs what the furniture model learned.
-    pub(crate) fn learn(&self, counters: &[u64], furniture: &[u32]) -> Result<()> {
-        self.append(&OpRef::Learn {
-            counters,
-            furniture,
-        })
+    /// Logs what the furniture model learned (derived state: made durable
+    /// with the record that taught it, or by the next sync).
+    pub(crate) fn learn(
+        &self,
+        counters: &[u64],
+        furniture: &[u32],
+        pending: &mut PendingSync,
+    ) -> Result<()> {
+        self.append_deferred(
+            &OpRef::Learn {
+                counters,
+                furniture,
+            },
+            pending,
+        )
+    }
+
+    /// Makes `pending` cover everything logged so far (a retry acknowledges
+    /// a record another request may not have made durable yet).
+    pub(crate) fn cover_all(&self, pending: &mut PendingSync) {
+        pending.cover(self.wal.written());
+    }
+
+    /// Forces what `pending` covers to disk, as the fsync policy asks:
+    /// at once under `Always` (one fsync covers a whole batch and any other
+    /// writer's records before it), by the timer under `Interval`, never
+    /// under `Never`.
+    pub(crate) fn commit(&self, pending: PendingSync) -> Result<()> {
+        match (pending.end, self.wal.policy()) {
+            (Some(end), FsyncPolicy::Always) => self.wal.sync_to(end).map_err(log_error),
+            _ => Ok(()),
+        }
+    }
+
+    fn append_deferred(&self, op: &OpRef<'_>, pending: &mut PendingSync) -> Result<()> {
+        let bytes = encode(op)?;
+        let end = self.wal.append_deferred(&bytes).map_err(log_error)?;
+        pending.cover(end);
+        Ok(())
     }
 
     /// Forces written records to stable storage (for `FsyncPolicy::Interval`).
@@ -200,10 +255,13 @@ impl Journal {
     }
 
     fn append(&self, op: &OpRef<'_>) -> Result<()> {
-        let bytes = postcard::to_allocvec(op)
-            .map_err(|e| Error::Internal(format!("cannot encode a log record: {e}")))?;
-        self.wal.append(&bytes).map_err(log_error)
+        self.wal.append(&encode(op)?).map_err(log_error)
     }
+}
+
+fn encode(op: &OpRef<'_>) -> Result<Vec<u8>> {
+    postcard::to_allocvec(op)
+        .map_err(|e| Error::Internal(format!("cannot encode a log record: {e}")))
 }
 
 fn log_error(e: DiskError) -> Error {
@@ -378,6 +436,14 @@ impl<S: Store> Index<S> {
         .map_err(log_error)?;
         disk::remove_logs_before(&journal.dir, next_log).map_err(log_error)?;
         Ok(Some(info))
+    }
+
+    /// Makes what `pending` covers durable as the fsync policy asks; call
+    /// before acknowledging ingests made with [`Index::ingest_deferred`].
+    pub fn commit(&self, pending: PendingSync) -> Result<()> {
+        self.journal
+            .as_ref()
+            .map_or(Ok(()), |journal| journal.commit(pending))
     }
 
     /// Forces logged records to stable storage; a no-op without a data

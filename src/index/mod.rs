@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 pub use config::{ConfigError, IndexConfig, Verification};
 pub use fingerprint::{Fingerprint, Segment};
-pub use journal::{Durability, OpenError};
+pub use journal::{Durability, OpenError, PendingSync};
 pub use lifecycle::now_unix;
 pub use verdict::Thresholds;
 
@@ -148,10 +148,28 @@ impl<S: Store> Index<S> {
     /// `stored = false`); with different text it fails with
     /// [`Error::AlreadyExists`].
     pub fn ingest(&self, article: &Article, options: &MatchOptions) -> Result<Verdict> {
+        let mut pending = PendingSync::default();
+        let verdict = self.ingest_deferred(article, options, &mut pending);
+        self.commit(pending)?;
+        verdict
+    }
+
+    /// [`Index::ingest`], leaving the log records it writes to be made
+    /// durable by [`Index::commit`]: a batch of ingests then costs one fsync.
+    /// Acknowledge none of them before `commit` succeeds.
+    pub fn ingest_deferred(
+        &self,
+        article: &Article,
+        options: &MatchOptions,
+        pending: &mut PendingSync,
+    ) -> Result<Verdict> {
         let thresholds = self.thresholds(options)?;
         self.validate(article)?;
         let text_hash = text_hash(article);
         if let Some(held) = self.store.get_by_id(&article.id) {
+            if let Some(journal) = &self.journal {
+                journal.cover_all(pending);
+            }
             return retried(article, &held, text_hash);
         }
         let fp = self.fingerprint(article)?;
@@ -160,6 +178,9 @@ impl<S: Store> Index<S> {
             let guard = self.stripes.lock(&fp.keys, &article.id);
             // Another ingest of this id may have won while we fingerprinted.
             if let Some(held) = self.store.get_by_id(&article.id) {
+                if let Some(journal) = &self.journal {
+                    journal.cover_all(pending);
+                }
                 return retried(article, &held, text_hash);
             }
             let mut verdict = self.decide(&article.id, &fp, &thresholds);
@@ -182,7 +203,7 @@ impl<S: Store> Index<S> {
                 verdict,
             };
             if let Some(journal) = &self.journal {
-                journal.insert(&record)?;
+                journal.insert(&record, pending)?;
             }
             let stored = match self.store.insert(record, &fp.keys) {
                 Ok(stored) => stored,
@@ -194,7 +215,7 @@ impl<S: Store> Index<S> {
             drop(guard);
             let (counters, furniture) = self.learn_furniture(&fp, &segments, distinct);
             if let Some(journal) = &self.journal {
-                if let Err(e) = journal.learn(&counters, &furniture) {
+                if let Err(e) = journal.learn(&counters, &furniture, pending) {
                     // The article is stored and logged; only what the
                     // furniture model learned from it may be lost.
                     tracing::warn!(id = %article.id, "cannot log what was learned: {e}");

@@ -245,6 +245,24 @@ impl Wal {
     /// stays usable); if even that fails, or an fsync fails, the log is
     /// failed for good ([`DiskError::LogFailed`] from then on).
     pub fn append(&self, payload: &[u8]) -> Result<(), DiskError> {
+        let (end, sync_now) = self.write_frame(payload)?;
+        if sync_now {
+            self.sync_to(end)?;
+        }
+        Ok(())
+    }
+
+    /// Appends one frame without waiting for it to be durable, whatever the
+    /// policy, and returns its logical end position: pass the largest of a
+    /// batch's to [`Wal::sync_to`] before acknowledging any of them (one
+    /// fsync for the batch under [`FsyncPolicy::Always`]).
+    pub fn append_deferred(&self, payload: &[u8]) -> Result<u64, DiskError> {
+        self.write_frame(payload).map(|(end, _)| end)
+    }
+
+    /// Writes one frame; returns its logical end and whether the policy
+    /// wants it synced now.
+    fn write_frame(&self, payload: &[u8]) -> Result<(u64, bool), DiskError> {
         frame_len(&[payload])?;
         let (end, sync_now) = {
             let mut guard = self.inner.lock();
@@ -277,10 +295,7 @@ impl Wal {
             };
             (inner.written, sync_now)
         };
-        if sync_now {
-            self.sync_to(end)?;
-        }
-        Ok(())
+        Ok((end, sync_now))
     }
 
     /// Makes every frame appended so far durable (one fsync, unless they
@@ -295,7 +310,16 @@ impl Wal {
     /// is durable. If an fsync is running, waits for it (it may cover
     /// `end`); if none is, or the one that ran did not cover `end`, becomes
     /// the one fsyncing, for every frame written so far.
-    fn sync_to(&self, end: u64) -> Result<(), DiskError> {
+    pub fn sync_to(&self, end: u64) -> Result<(), DiskError> {
+        self.sync_to_inner(end)
+    }
+
+    /// The logical end of everything appended so far (across rotations).
+    pub fn written(&self) -> u64 {
+        self.inner.lock().written
+    }
+
+    fn sync_to_inner(&self, end: u64) -> Result<(), DiskError> {
         if self.durable.load(Ordering::Acquire) >= end {
             return Ok(());
         }
