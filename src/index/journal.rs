@@ -233,11 +233,13 @@ impl Journal {
 
     /// Forces what `pending` covers to disk, as the fsync policy asks:
     /// at once under `Always` (one fsync covers a whole batch and any other
-    /// writer's records before it), by the timer under `Interval`, never
-    /// under `Never`.
+    /// writer's records before it), once the interval has passed since the
+    /// last sync under `Interval` (the server's timer also syncs an idle
+    /// log), never under `Never`.
     pub(crate) fn commit(&self, pending: PendingSync) -> Result<()> {
         match (pending.end, self.wal.policy()) {
             (Some(end), FsyncPolicy::Always) => self.wal.sync_to(end).map_err(log_error),
+            (Some(_), FsyncPolicy::Interval(_)) => self.wal.sync_if_due().map_err(log_error),
             _ => Ok(()),
         }
     }

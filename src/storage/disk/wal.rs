@@ -314,6 +314,19 @@ impl Wal {
         self.sync_to_inner(end)
     }
 
+    /// Under [`FsyncPolicy::Interval`], syncs if the last sync is older than
+    /// the interval; otherwise does nothing.
+    pub fn sync_if_due(&self) -> Result<(), DiskError> {
+        let due = match self.policy {
+            FsyncPolicy::Interval(d) => {
+                let inner = self.inner.lock();
+                (inner.last_sync.elapsed() >= d).then_some(inner.written)
+            }
+            _ => None,
+        };
+        due.map_or(Ok(()), |end| self.sync_to(end))
+    }
+
     /// The logical end of everything appended so far (across rotations).
     pub fn written(&self) -> u64 {
         self.inner.lock().written
