@@ -39,14 +39,13 @@ impl Ages {
 
     /// Takes the oldest entry off the queue if it is older than `cutoff`
     /// (any age when `cutoff` is `None`).
-    fn pop_oldest(&self, cutoff: Option<i64>) -> Option<DocId> {
+    fn pop_oldest(&self, cutoff: Option<i64>) -> Option<(i64, DocId)> {
         let mut queue = self.queue.lock();
-        let (age, doc) = *queue.first()?;
+        let (age, _) = *queue.first()?;
         if cutoff.is_some_and(|c| age >= c) {
             return None;
         }
-        queue.pop_first();
-        Some(doc)
+        queue.pop_first()
     }
 }
 
@@ -73,17 +72,17 @@ impl<S: Store> Index<S> {
         if let Some(retention) = self.config.retention {
             let keep = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
             let cutoff = now.saturating_sub(keep);
-            while let Some(doc) = ages.pop_oldest(Some(cutoff)) {
-                evicted += usize::from(self.evict(doc)?);
+            while let Some(oldest) = ages.pop_oldest(Some(cutoff)) {
+                evicted += usize::from(self.evict(oldest)?);
             }
         }
         let max = self.config.max_docs;
         if max > 0 {
             while self.store.len() > max {
-                let Some(doc) = ages.pop_oldest(None) else {
+                let Some(oldest) = ages.pop_oldest(None) else {
                     break;
                 };
-                evicted += usize::from(self.evict(doc)?);
+                evicted += usize::from(self.evict(oldest)?);
             }
         }
         Ok(evicted)
@@ -95,10 +94,11 @@ impl<S: Store> Index<S> {
         self.evictions.load(Ordering::Relaxed)
     }
 
-    /// Forgets the held article behind `doc` as an eviction; false if it was
-    /// no longer held.
-    fn evict(&self, doc: DocId) -> Result<bool> {
-        let Some(held) = self.store.get(doc) else {
+    /// Forgets the held article of age `age` behind `doc` as an eviction;
+    /// false if it was no longer held (handles are reused: another article
+    /// behind the same handle has another queue entry).
+    fn evict(&self, (age, doc): (i64, DocId)) -> Result<bool> {
+        let Some(held) = self.store.get(doc).filter(|r| r.age_key() == age) else {
             return Ok(false);
         };
         let removed = self.forget(&held.id, true)?;

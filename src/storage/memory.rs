@@ -1,4 +1,5 @@
-//! The in-memory store: concurrent hash maps (dashmap), no global lock.
+//! The in-memory store: records in a slab indexed by handle, ids in a
+//! concurrent hash map (dashmap), postings in a compact sharded table.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -6,9 +7,9 @@ use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use parking_lot::RwLock;
-use smallvec::SmallVec;
+use parking_lot::{Mutex, RwLock};
 
+use super::postings::Postings;
 use super::{DocId, Record, Store};
 use crate::core::fasthash::KeyHash;
 use crate::core::BandKey;
@@ -18,9 +19,11 @@ use crate::model::Kind;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     ids: DashMap<Arc<str>, DocId, KeyHash>,
-    docs: DashMap<DocId, Arc<Record>, KeyHash>,
-    buckets: DashMap<BandKey, Postings, KeyHash>,
-    next_doc: AtomicU64,
+    docs: RwLock<Vec<Option<Arc<Record>>>>,
+    /// Handles of removed records, to reuse.
+    free: Mutex<Vec<DocId>>,
+    held: AtomicUsize,
+    buckets: Postings,
     originals: AtomicUsize,
     segment_reports: DashMap<u64, u32, KeyHash>,
     furniture: RwLock<HashSet<u32, KeyHash>>,
@@ -32,14 +35,20 @@ pub struct MemoryStore {
 const COUNTER_BYTES: u64 = 24;
 const FURNITURE_BYTES: u64 = 8;
 
-/// The handles posted under one bucket key: most buckets hold one article,
-/// which is kept inline (no allocation).
-type Postings = SmallVec<[DocId; 1]>;
-
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A free handle: a removed record's, or a new slot.
+    fn allocate(&self) -> DocId {
+        if let Some(doc) = self.free.lock().pop() {
+            return doc;
+        }
+        let mut docs = self.docs.write();
+        docs.push(None);
+        DocId::try_from(docs.len() - 1).unwrap_or(DocId::MAX)
     }
 }
 
@@ -50,18 +59,23 @@ impl Store for MemoryStore {
     }
 
     fn get(&self, doc: DocId) -> Option<Arc<Record>> {
-        self.docs.get(&doc).map(|r| Arc::clone(&r))
+        self.docs.read().get(doc as usize)?.clone()
     }
 
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         let start = out.len();
-        let mut seen: HashSet<DocId, KeyHash> = HashSet::default();
         for key in keys {
-            if let Some(posting) = self.buckets.get(key) {
-                out.extend(posting.iter().copied().filter(|d| seen.insert(*d)));
+            self.buckets.get(*key, out);
+        }
+        out[start..].sort_unstable();
+        let mut kept = start;
+        for i in start..out.len() {
+            if i == start || out[i] != out[kept - 1] {
+                out[kept] = out[i];
+                kept += 1;
             }
         }
-        debug_assert!(out[start..].len() == seen.len());
+        out.truncate(kept);
     }
 
     fn insert(&self, mut record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>> {
@@ -76,19 +90,22 @@ impl Store for MemoryStore {
                 }
             }
             Entry::Vacant(slot) => {
-                let doc = self.next_doc.fetch_add(1, Ordering::Relaxed);
-                record.doc = doc;
                 let distinct = record.verdict.kind == Kind::DistinctReport;
                 self.record_bytes
                     .fetch_add(record.approx_bytes(), Ordering::Relaxed);
+                let doc = self.allocate();
+                record.doc = doc;
                 let record = Arc::new(record);
-                self.docs.insert(doc, Arc::clone(&record));
+                if let Some(slot) = self.docs.write().get_mut(doc as usize) {
+                    *slot = Some(Arc::clone(&record));
+                }
                 for key in keys {
-                    self.buckets.entry(*key).or_default().push(doc);
+                    self.buckets.insert(*key, doc);
                 }
                 if distinct {
                     self.originals.fetch_add(1, Ordering::Relaxed);
                 }
+                self.held.fetch_add(1, Ordering::Relaxed);
                 // The id becomes visible last, once the record is complete.
                 slot.insert(doc);
                 Ok(record)
@@ -98,15 +115,12 @@ impl Store for MemoryStore {
 
     fn remove(&self, id: &str, keys: &[BandKey]) -> Option<Arc<Record>> {
         let (_, doc) = self.ids.remove(id)?;
-        let (_, record) = self.docs.remove(&doc)?;
+        let record = self.docs.write().get_mut(doc as usize)?.take()?;
         for key in keys {
-            if let Entry::Occupied(mut posting) = self.buckets.entry(*key) {
-                posting.get_mut().retain(|d| *d != doc);
-                if posting.get().is_empty() {
-                    posting.remove();
-                }
-            }
+            self.buckets.remove(*key, doc);
         }
+        self.free.lock().push(doc);
+        self.held.fetch_sub(1, Ordering::Relaxed);
         if record.verdict.kind == Kind::DistinctReport {
             self.originals.fetch_sub(1, Ordering::Relaxed);
         }
@@ -116,11 +130,11 @@ impl Store for MemoryStore {
     }
 
     fn len(&self) -> usize {
-        self.docs.len()
+        self.held.load(Ordering::Relaxed)
     }
 
     fn buckets(&self) -> usize {
-        self.buckets.len()
+        self.buckets.keys()
     }
 
     fn originals(&self) -> usize {
@@ -128,7 +142,13 @@ impl Store for MemoryStore {
     }
 
     fn all_docs(&self, out: &mut Vec<DocId>) {
-        out.extend(self.docs.iter().map(|e| *e.key()));
+        let docs = self.docs.read();
+        out.extend(
+            docs.iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_some())
+                .filter_map(|(i, _)| DocId::try_from(i).ok()),
+        );
     }
 
     fn segment_reports(&self, segment: u64) -> u32 {

@@ -7,6 +7,7 @@
 
 pub mod disk;
 mod memory;
+mod postings;
 
 use std::sync::Arc;
 
@@ -15,11 +16,13 @@ pub use memory::MemoryStore;
 use crate::core::{BandKey, Signature};
 use crate::model::Verdict;
 
-/// Approximate bytes of one bucket posting (see [`Record::approx_bytes`]).
-pub const POSTING_BYTES: usize = 40;
+/// Approximate bytes of one bucket posting (see [`Record::approx_bytes`]):
+/// an 8-byte slot in a table kept at most 80% full.
+pub const POSTING_BYTES: usize = 12;
 
-/// The store's internal handle for a held article. Never reused.
-pub type DocId = u64;
+/// The store's internal handle for a held article: reused once the article
+/// is removed (and all its postings with it).
+pub type DocId = u32;
 
 /// Everything kept about one held article (its text is not kept).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

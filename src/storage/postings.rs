@@ -1,0 +1,235 @@
+//! The bucket postings: which held articles sit under each bucket key.
+//!
+//! A multimap from bucket key to article handle, compact because it holds
+//! dozens of postings per article: 8 bytes a posting (a 32-bit key fragment
+//! and a 32-bit handle) in open-addressing tables with linear probing, split
+//! into shards by the key's top bits, each behind its own lock. Keys are
+//! already uniform hashes: the shard takes 8 bits, the slot key the low 32,
+//! so two different keys share a bucket with probability about
+//! `postings / 2^40` (a spurious candidate, which verification rejects).
+//!
+//! All postings of one key lie in the run of occupied slots that starts at
+//! the key's home slot (deletion shifts entries back to keep it so), so a
+//! look-up scans one short run, and an insert sees whether its key is new.
+
+use parking_lot::RwLock;
+
+use super::DocId;
+use crate::core::BandKey;
+
+/// Shards: enough that writers on two cores rarely meet.
+const SHARD_BITS: u32 = 8;
+
+/// Grow a table when more than this share of its slots is taken.
+const MAX_LOAD: f64 = 0.8;
+
+/// The slot marker of an empty slot (no handle is `u32::MAX`).
+const EMPTY: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: u32,
+    doc: DocId,
+}
+
+const FREE: Slot = Slot { key: 0, doc: EMPTY };
+
+/// One shard: a linear-probing table.
+#[derive(Debug, Default)]
+struct Table {
+    slots: Vec<Slot>,
+    len: usize,
+    keys: usize,
+}
+
+/// Bucket key → handles, sharded.
+#[derive(Debug)]
+pub(crate) struct Postings {
+    shards: Box<[RwLock<Table>]>,
+}
+
+impl Default for Postings {
+    fn default() -> Self {
+        Postings {
+            shards: (0..1 << SHARD_BITS)
+                .map(|_| RwLock::new(Table::default()))
+                .collect(),
+        }
+    }
+}
+
+fn split(key: BandKey) -> (usize, u32) {
+    ((key >> (64 - SHARD_BITS)) as usize, key as u32)
+}
+
+impl Postings {
+    /// Posts `doc` under `key`.
+    pub(crate) fn insert(&self, key: BandKey, doc: DocId) {
+        let (shard, k) = split(key);
+        self.shards[shard].write().insert(k, doc);
+    }
+
+    /// Removes the posting of `doc` under `key`, if there is one.
+    pub(crate) fn remove(&self, key: BandKey, doc: DocId) {
+        let (shard, k) = split(key);
+        self.shards[shard].write().remove(k, doc);
+    }
+
+    /// Appends the handles posted under `key` to `out`.
+    pub(crate) fn get(&self, key: BandKey, out: &mut Vec<DocId>) {
+        let (shard, k) = split(key);
+        self.shards[shard].read().get(k, out);
+    }
+
+    /// Keys with at least one posting.
+    pub(crate) fn keys(&self) -> usize {
+        self.shards.iter().map(|s| s.read().keys).sum()
+    }
+}
+
+impl Table {
+    fn home(&self, key: u32) -> usize {
+        // Fibonacci hashing spreads even keys that are not uniform.
+        let h = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    fn insert(&mut self, key: u32, doc: DocId) {
+        if (self.len + 1) as f64 > MAX_LOAD * self.slots.len() as f64 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        let mut new_key = true;
+        while self.slots[i].doc != EMPTY {
+            if self.slots[i].key == key {
+                new_key = false;
+            }
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Slot { key, doc };
+        self.len += 1;
+        self.keys += usize::from(new_key);
+    }
+
+    fn get(&self, key: u32, out: &mut Vec<DocId>) {
+        if self.len == 0 {
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        while self.slots[i].doc != EMPTY {
+            if self.slots[i].key == key {
+                out.push(self.slots[i].doc);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn remove(&mut self, key: u32, doc: DocId) {
+        if self.len == 0 {
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        let mut others = false;
+        let found = loop {
+            let slot = self.slots[i];
+            if slot.doc == EMPTY {
+                return;
+            }
+            if slot.key == key {
+                if slot.doc == doc {
+                    break i;
+                }
+                others = true;
+            }
+            i = (i + 1) & mask;
+        };
+        // Any other posting of the key after the removed one?
+        let mut j = (found + 1) & mask;
+        while !others && self.slots[j].doc != EMPTY {
+            others = self.slots[j].key == key;
+            j = (j + 1) & mask;
+        }
+        self.delete_at(found);
+        self.len -= 1;
+        self.keys -= usize::from(!others);
+    }
+
+    /// Backward-shift deletion: empties slot `hole` and moves later entries
+    /// of the run back so that none is separated from its home by an empty
+    /// slot.
+    fn delete_at(&mut self, mut hole: usize) {
+        let mask = self.slots.len() - 1;
+        let mut i = (hole + 1) & mask;
+        while self.slots[i].doc != EMPTY {
+            let home = self.home(self.slots[i].key);
+            // Can the entry at i move to the hole? Only if its home is not
+            // strictly between the hole and i (cyclically).
+            let dist_home = i.wrapping_sub(home) & mask;
+            let dist_hole = i.wrapping_sub(hole) & mask;
+            if dist_home >= dist_hole {
+                self.slots[hole] = self.slots[i];
+                hole = i;
+            }
+            i = (i + 1) & mask;
+        }
+        self.slots[hole] = FREE;
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![FREE; cap]);
+        let mask = cap - 1;
+        for slot in old.into_iter().filter(|s| s.doc != EMPTY) {
+            let mut i = self.home(slot.key);
+            while self.slots[i].doc != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any sequence of inserts and removes leaves the same postings and
+        /// key count as a plain map would (keys drawn from a small set, so
+        /// runs, collisions and shared buckets all happen).
+        #[test]
+        fn behaves_like_a_map_of_sets(ops in prop::collection::vec((any::<bool>(), 0u64..40, 0u32..30), 1..600)) {
+            let postings = Postings::default();
+            let mut model: HashMap<u64, HashSet<u32>> = HashMap::new();
+            for (insert, k, doc) in ops {
+                // Spread keys over shards and over slot keys, with shared low
+                // halves across shards.
+                let key = ((k % 3) << 62) | ((k / 3) * 0x0001_0000_0001);
+                if insert {
+                    if model.entry(key).or_default().insert(doc) {
+                        postings.insert(key, doc);
+                    }
+                } else if model.get_mut(&key).is_some_and(|s| s.remove(&doc)) {
+                    postings.remove(key, doc);
+                }
+            }
+            model.retain(|_, s| !s.is_empty());
+            prop_assert_eq!(postings.keys(), model.len());
+            for (key, docs) in &model {
+                let mut got = Vec::new();
+                postings.get(*key, &mut got);
+                got.sort_unstable();
+                let mut want: Vec<u32> = docs.iter().copied().collect();
+                want.sort_unstable();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+}
