@@ -44,6 +44,10 @@ ROWS = [
     ("defaults, C>=0.7", "--containment-threshold 0.7"),
     ("defaults, lead window 4", "--lead-window 4"),
     ("defaults, lead window 8", "--lead-window 8"),
+    ("defaults, whole sets (no sampling)", "--set-sample-above 0"),
+    ("defaults, sets sampled above 128 shingles", "--set-sample-above 128"),
+    ("defaults, sampled 1 in 2", "--set-sample-rate 2"),
+    ("defaults, sampled 1 in 8", "--set-sample-rate 8"),
 ]
 
 

@@ -248,6 +248,13 @@ struct IndexArgs {
     /// Compare with every held article, not only LSH candidates (slow; for measuring).
     #[arg(long)]
     exhaustive: bool,
+    /// Keep content shingle sets larger than this as a 1-in-`--set-sample-rate`
+    /// sample (0 = keep every set whole).
+    #[arg(long, default_value_t = IndexConfig::default().set_sample_above)]
+    set_sample_above: u32,
+    /// One shingle in this many is kept in a sampled set (a power of two).
+    #[arg(long, default_value_t = IndexConfig::default().set_sample_rate)]
+    set_sample_rate: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -281,6 +288,8 @@ impl From<IndexArgs> for IndexConfig {
                 VerifyArg::Signature => Verification::Signature,
             },
             exhaustive: a.exhaustive,
+            set_sample_above: a.set_sample_above,
+            set_sample_rate: a.set_sample_rate,
             ..IndexConfig::default()
         }
     }

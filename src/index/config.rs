@@ -52,6 +52,13 @@ pub struct IndexConfig {
     /// Compare with every held article instead of the LSH candidates (for
     /// measuring what LSH loses; slow on a large index).
     pub exhaustive: bool,
+    /// Content shingle sets larger than this are kept as a sample: the
+    /// shingles whose hash is a multiple of `set_sample_rate` (0 keeps every
+    /// set whole). Verification of a pair with a sampled side compares the
+    /// two samples.
+    pub set_sample_above: u32,
+    /// One shingle in this many is kept in a sampled set (a power of two).
+    pub set_sample_rate: u32,
     /// Forget articles older than this, by `published_at` (or arrival time
     /// when it is unknown); `None` keeps them.
     pub retention: Option<std::time::Duration>,
@@ -94,6 +101,8 @@ impl Default for IndexConfig {
             lead_window: 5,
             verification: Verification::Exact,
             exhaustive: false,
+            set_sample_above: 256,
+            set_sample_rate: 4,
             retention: None,
             max_docs: 0,
         }
@@ -202,6 +211,12 @@ impl IndexConfig {
             "max_id_bytes",
             self.max_id_bytes,
             "at least 1",
+        )?;
+        check(
+            self.set_sample_rate.is_power_of_two(),
+            "set_sample_rate",
+            self.set_sample_rate,
+            "a power of two",
         )?;
         check(
             self.retention.is_none_or(|r| r.as_secs() >= 1),

@@ -192,7 +192,12 @@ impl<S: Store> Index<S> {
                 id: Arc::clone(&verdict.id),
                 text_hash,
                 signature: fp.signature.clone(),
-                set: fp.set.clone().into_boxed_slice(),
+                set: if self.is_sampled(fp.shingles) {
+                    verdict::sample(&fp.set, self.config.set_sample_rate).into_owned()
+                } else {
+                    fp.set.clone()
+                }
+                .into_boxed_slice(),
                 figures: fp.figures.clone().into_boxed_slice(),
                 keys: fp.keys.clone().into_boxed_slice(),
                 segments: segments.clone().into_boxed_slice(),

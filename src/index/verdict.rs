@@ -68,6 +68,16 @@ pub struct Similarity {
     pub smaller: u32,
 }
 
+/// The shingles of a sorted set whose value is a multiple of `rate` (a
+/// power of two), still sorted.
+pub(crate) fn sample(set: &[u32], rate: u32) -> std::borrow::Cow<'_, [u32]> {
+    if rate <= 1 {
+        return std::borrow::Cow::Borrowed(set);
+    }
+    let mask = rate - 1;
+    std::borrow::Cow::Owned(set.iter().copied().filter(|h| h & mask == 0).collect())
+}
+
 impl<S: Store> Index<S> {
     /// Verifies a candidate: exactly on the content shingle sets (less the
     /// shingles learned to be furniture since the held one was stored), or
@@ -103,8 +113,19 @@ impl<S: Store> Index<S> {
                     } else {
                         &held.set
                     };
-                let inter = sorted_intersection_len(&fp.set, held_set);
-                let (a, b) = (fp.set.len(), held_set.len());
+                let (own, held_set, scale) =
+                    if self.is_sampled(fp.shingles) || self.is_sampled(held.shingles) {
+                        let rate = self.config.set_sample_rate;
+                        (sample(&fp.set, rate), sample(held_set, rate), rate)
+                    } else {
+                        (
+                            std::borrow::Cow::Borrowed(fp.set.as_slice()),
+                            std::borrow::Cow::Borrowed(held_set),
+                            1,
+                        )
+                    };
+                let inter = sorted_intersection_len(&own, &held_set);
+                let (a, b) = (own.len(), held_set.len());
                 let union = a + b - inter;
                 let small = a.min(b);
                 Similarity {
@@ -118,10 +139,17 @@ impl<S: Store> Index<S> {
                     } else {
                         inter as f64 / small as f64
                     },
-                    smaller: u32::try_from(small).unwrap_or(u32::MAX),
+                    smaller: u32::try_from(small)
+                        .unwrap_or(u32::MAX)
+                        .saturating_mul(scale),
                 }
             }
         }
+    }
+
+    /// Whether a set of `shingles` is stored as a sample.
+    pub(crate) fn is_sampled(&self, shingles: u32) -> bool {
+        self.config.set_sample_above > 0 && shingles > self.config.set_sample_above
     }
 
     /// The `top` most similar held articles (by Jaccard, then containment),
