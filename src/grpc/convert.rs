@@ -89,6 +89,8 @@ impl From<Stats> for pb::StatsResponse {
             evictions: s.evictions,
             approx_bytes: s.approx_bytes,
             durable: s.durable,
+            furniture_shingles: s.furniture_shingles as u64,
+            segment_counters: s.segment_counters as u64,
             params: Some(pb::Params {
                 shingle_size: c.shingle_size as u32,
                 permutations: c.permutations as u32,

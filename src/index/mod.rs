@@ -62,6 +62,9 @@ pub struct Stats {
     pub lsh: LshParams,
     /// Shingles known to be site furniture.
     pub furniture_shingles: usize,
+    /// Counters held by the furniture model (one per segment seen, and per
+    /// segment within each named source).
+    pub segment_counters: usize,
     /// Articles evicted by the retention limits.
     pub evictions: u64,
     /// Approximate bytes used by held articles, their postings and the
@@ -285,6 +288,7 @@ impl<S: Store> Index<S> {
             config: self.config.clone(),
             lsh: self.lsh,
             furniture_shingles: self.store.furniture_shingles(),
+            segment_counters: self.store.segment_counters(),
             evictions: self.evictions(),
             approx_bytes: self.store.approx_bytes(),
             durable: self.journal.is_some(),

@@ -200,6 +200,10 @@ impl Store for MemoryStore {
         }
     }
 
+    fn segment_counters(&self) -> usize {
+        self.segment_reports.len()
+    }
+
     fn furniture_shingles(&self) -> usize {
         self.furniture.read().len()
     }

@@ -158,6 +158,9 @@ pub trait Store: Send + Sync + 'static {
     /// How many shingles are known furniture.
     fn furniture_shingles(&self) -> usize;
 
+    /// How many furniture-model counters are held.
+    fn segment_counters(&self) -> usize;
+
     /// Calls `f` with every furniture-model counter (key, count), for a
     /// snapshot.
     fn for_each_segment_report(&self, f: &mut dyn FnMut(u64, u32));

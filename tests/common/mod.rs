@@ -263,6 +263,9 @@ impl Store for HookedStore {
     fn is_furniture_shingle(&self, shingle: u32) -> bool {
         self.inner.is_furniture_shingle(shingle)
     }
+    fn segment_counters(&self) -> usize {
+        self.inner.segment_counters()
+    }
     fn furniture_shingles(&self) -> usize {
         self.inner.furniture_shingles()
     }

@@ -47,12 +47,12 @@ const BLOCK: &[&str] = &[
 /// without a space (`wor<b>ld</b>` stays one word). A `<` that does not open a
 /// tag (`a < b`) is kept as text. Text without `<` is returned as is.
 pub fn strip_tags(text: &str) -> Cow<'_, str> {
-    if !text.contains('<') {
+    if memchr::memchr(b'<', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(lt) = rest.find('<') {
+    while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
         out.push_str(&rest[..lt]);
         let after = &rest[lt..];
         match parse_tag(after) {

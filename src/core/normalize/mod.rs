@@ -7,30 +7,35 @@
 //! 3. [`mojibake::fix`]: UTF-8 that was decoded as Windows-1252 (`â€™`, `Ã©`)
 //!    is repaired.
 //! 4. Unicode NFKC, then transliteration to ASCII with `deunicode` (accents,
-//!    ligatures and curly quotes folded: `é`→`e`, `œ`→`oe`, `’`→`'`), then
-//!    lowercase.
+//!    ligatures and curly quotes folded: `é`→`e`, `œ`→`oe`, `’`→`'`).
 //! 5. [`segment::segments`]: the text is cut into segments (sentences and
 //!    stand-alone lines); hard-wrapped lines are joined, glued sentences split.
-//! 6. Tokenization into words: maximal runs of ASCII letters and digits. Every
-//!    other character separates words, which is what makes quotes mangled into
-//!    `&&` and stray punctuation harmless; only a `.` or `,` between two digits
-//!    is dropped inside a word, so a figure stays one word (`7,412.36` →
-//!    `741236`).
+//! 6. Tokenization into lowercase words: maximal runs of ASCII letters and
+//!    digits. Every other character separates words, which is what makes
+//!    quotes mangled into `&&` and stray punctuation harmless; only a `.` or
+//!    `,` between two digits is dropped inside a word, so a figure stays one
+//!    word (`7,412.36` → `741236`).
 //! 7. Segments of at least [`MIN_DEDUP_WORDS`] words that repeat an earlier
 //!    one word for word are dropped (paragraphs pasted twice).
 //!
 //! The output is the words separated by single spaces, segments separated by
 //! [`SEGMENT_SEPARATOR`]. It is a fixed point: normalizing it again changes
 //! nothing.
+//!
+//! Every article goes through here, so the common case is kept cheap: a
+//! stage with nothing to do (no `<`, no `&`, pure ASCII) costs one vector
+//! scan and no copy; folding touches only the non-ASCII runs; segments are
+//! found by jumping between line breaks and sentence punctuation, and
+//! tokenized eight bytes at a time straight into the output.
 
+mod fold;
 pub mod html;
 pub mod mojibake;
 pub mod segment;
+mod words;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-
-use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use super::fasthash::KeyHash;
 use xxhash_rust::xxh3::xxh3_64;
@@ -43,11 +48,43 @@ pub const MIN_DEDUP_WORDS: usize = 5;
 /// segmenter always treats as a boundary (so normalizing again keeps them).
 pub const SEGMENT_SEPARATOR: &str = "\n\n";
 
-/// The segments (sentences, stand-alone lines) of normalized text.
+/// The segments (sentences, stand-alone lines) of normalized text: the
+/// non-empty pieces between [`SEGMENT_SEPARATOR`]s.
 pub fn normalized_segments(normalized: &str) -> impl Iterator<Item = &str> {
-    normalized
-        .split(SEGMENT_SEPARATOR)
-        .filter(|s| !s.is_empty())
+    let mut rest = Some(normalized);
+    std::iter::from_fn(move || {
+        while let Some(text) = rest {
+            let segment = match find_separator(text.as_bytes()) {
+                Some(at) => {
+                    rest = Some(&text[at + SEGMENT_SEPARATOR.len()..]);
+                    &text[..at]
+                }
+                None => {
+                    rest = None;
+                    text
+                }
+            };
+            if !segment.is_empty() {
+                return Some(segment);
+            }
+        }
+        None
+    })
+}
+
+/// Where the first [`SEGMENT_SEPARATOR`] in `b` starts. Normalized text has
+/// line breaks only in separators, so the first one found is nearly always it.
+fn find_separator(b: &[u8]) -> Option<usize> {
+    const _: () = assert!(matches!(SEGMENT_SEPARATOR.as_bytes(), b"\n\n"));
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'\n', &b[from..]) {
+        let at = from + i;
+        if b.get(at + 1) == Some(&b'\n') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Normalizes scraped text (plain or HTML) into lowercase ASCII words, one line
@@ -64,91 +101,58 @@ pub fn normalized_segments(normalized: &str) -> impl Iterator<Item = &str> {
 pub fn normalize(text: &str) -> String {
     let stripped = html::strip_tags(text);
     let decoded = decode_entities(&stripped);
+    if decoded.is_ascii() {
+        // Nothing for the mojibake repair or the folding to do.
+        return tokenize_segments(&decoded);
+    }
     let fixed = mojibake::fix(&decoded);
-    let folded = fold(&fixed);
+    let folded = fold::fold(&fixed);
     tokenize_segments(&folded)
 }
 
 /// Decodes HTML entities, leaving text without `&` untouched (and unallocated).
 fn decode_entities(text: &str) -> Cow<'_, str> {
-    if text.contains('&') {
+    if memchr::memchr(b'&', text.as_bytes()).is_some() {
         htmlize::unescape(text)
     } else {
         Cow::Borrowed(text)
     }
 }
 
-/// NFKC, transliteration to ASCII and lowercasing. ASCII input passes through.
-fn fold(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() {
-        return Cow::Borrowed(text);
-    }
-    // Most text is already in NFKC: the quick check avoids rebuilding it.
-    let nfkc: Cow<'_, str> = match is_nfkc_quick(text.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfkc().collect()),
-    };
-    let mut out = String::with_capacity(nfkc.len());
-    for c in nfkc.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else if c.is_whitespace() {
-            out.push(if c == '\u{2028}' || c == '\u{2029}' {
-                '\n'
-            } else {
-                ' '
-            });
-        } else if let Some(ascii) = deunicode::deunicode_char(c) {
-            out.push_str(ascii);
-        } else {
-            out.push(' ');
-        }
-    }
-    Cow::Owned(out)
-}
-
 /// Splits folded text into segments of lowercase ASCII alphanumeric words,
 /// one per output paragraph (separated by a blank line), dropping segments
 /// that repeat an earlier one.
 fn tokenize_segments(text: &str) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(text.len());
-    let mut seen: HashSet<u64, KeyHash> = HashSet::default();
-    for raw in segment::segments(text) {
-        // Write the segment straight into `out`; undo it if it has no word
-        // or repeats an earlier one.
-        let undo = out.len();
-        if undo > 0 {
-            out.extend_from_slice(SEGMENT_SEPARATOR.as_bytes());
+    // Each segment is written straight into `out` after the separator, and
+    // kept by moving `len` past it, or dropped by leaving `len` where it was.
+    // `out` is kept long enough for the next segment to be written.
+    let mut out = vec![0u8; text.len() + SEGMENT_SEPARATOR.len() + 1];
+    let mut len = 0;
+    // About one segment per sentence: room enough that the set rarely grows.
+    let mut seen: HashSet<u64, KeyHash> =
+        HashSet::with_capacity_and_hasher(text.len() / 64, KeyHash::default());
+    for raw in segment::Segments::new(text) {
+        // Blank lines and lone punctuation are common (stripped HTML leaves
+        // many): pass over the short ones holding no word at once.
+        if raw.len() < 8 && !raw.bytes().any(|c| c.is_ascii_alphanumeric()) {
+            continue;
         }
-        let start = out.len();
-        let mut words = 0usize;
-        let mut in_word = false;
-        let b = raw.as_bytes();
-        for (i, &c) in b.iter().enumerate() {
-            if c.is_ascii_alphanumeric() {
-                if !in_word {
-                    if words > 0 {
-                        out.push(b' ');
-                    }
-                    words += 1;
-                    in_word = true;
-                }
-                out.push(c.to_ascii_lowercase());
-            } else if in_word
-                && matches!(c, b'.' | b',')
-                && i > 0
-                && b[i - 1].is_ascii_digit()
-                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
-            {
-                // A decimal point or thousands separator: "7,412.36" is one word.
-            } else {
-                in_word = false;
-            }
+        let separator = if len > 0 { SEGMENT_SEPARATOR.len() } else { 0 };
+        let start = len + separator;
+        if out.len() <= start + raw.len() {
+            out.resize(start + raw.len() + 1, 0);
         }
-        if words == 0 || (words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(&out[start..]))) {
-            out.truncate(undo);
+        if separator > 0 {
+            out[len..start].copy_from_slice(SEGMENT_SEPARATOR.as_bytes());
+        }
+        let (written, words) = words::write_words(raw.as_bytes(), &mut out[start..]);
+        let end = start + written;
+        let repeated = words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(&out[start..end]));
+        if words > 0 && !repeated {
+            len = end;
         }
     }
+    out.truncate(len);
     // Only ASCII bytes were written.
     String::from_utf8(out).unwrap_or_default()
 }

@@ -44,11 +44,8 @@ fn continuation_count(lead: u8) -> Option<usize> {
 pub fn fix(text: &str) -> Cow<'_, str> {
     // U+00C2..=U+00F4 are encoded as 0xC3 0x82..=0xB4: look for those bytes.
     let b = text.as_bytes();
-    let possible = b.contains(&0xC3)
-        && b.iter()
-            .enumerate()
-            .filter(|(_, x)| **x == 0xC3)
-            .any(|(i, _)| b.get(i + 1).is_some_and(|n| (0x82..=0xB4).contains(n)));
+    let possible = memchr::memchr_iter(0xC3, b)
+        .any(|i| b.get(i + 1).is_some_and(|n| (0x82..=0xB4).contains(n)));
     if !possible {
         return Cow::Borrowed(text);
     }

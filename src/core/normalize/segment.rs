@@ -18,29 +18,119 @@
 /// Byte ranges of the segments of `text`, in order. Ranges may span line
 /// breaks (hard-wrapped lines) and may hold no words.
 pub fn segments(text: &str) -> Vec<&str> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let end_here = match c {
-            b'\n' => line_break_ends(b, i),
-            b'.' | b'!' | b'?' => sentence_ends(b, i),
-            _ => None,
-        };
-        if let Some(next) = end_here {
-            out.push(&text[start..next]);
-            start = next;
-            i = next;
-        } else {
-            i += 1;
+    Segments::new(text).collect()
+}
+
+/// Iterator over the segments of a text, as returned by [`segments`], without
+/// collecting them.
+#[derive(Debug, Clone)]
+pub struct Segments<'a> {
+    text: &'a str,
+    /// Where the next segment starts.
+    start: usize,
+    /// Where the search for the end of that segment resumes.
+    pos: usize,
+    /// The next line break.
+    newline: NextMatch,
+    /// The next `.`, `!` or `?`.
+    punctuation: NextMatch,
+}
+
+impl<'a> Segments<'a> {
+    /// The segments of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Segments {
+            text,
+            start: 0,
+            pos: 0,
+            newline: NextMatch::default(),
+            punctuation: NextMatch::default(),
         }
     }
-    if start < b.len() {
-        out.push(&text[start..]);
+
+    /// The position of the next byte at or after `pos` at which a segment may
+    /// end: a line break, `.`, `!` or `?`.
+    fn next_candidate(&mut self) -> Option<usize> {
+        let b = self.text.as_bytes();
+        let newline =
+            self.newline
+                .at_or_after(b, self.pos, |c| c == b'\n', |s| memchr::memchr(b'\n', s));
+        let punctuation = self.punctuation.at_or_after(
+            b,
+            self.pos,
+            |c| matches!(c, b'.' | b'!' | b'?'),
+            |s| memchr::memchr3(b'.', b'!', b'?', s),
+        );
+        let next = newline.min(punctuation);
+        (next < b.len()).then_some(next)
     }
-    out
+}
+
+/// The position of the next match of a byte search from a start that only
+/// moves forward; searched again only once the start has passed it, so that
+/// each search covers new ground (a text of many lines and no punctuation is
+/// not scanned to its end once per line).
+#[derive(Debug, Clone, Copy, Default)]
+struct NextMatch(Option<usize>);
+
+impl NextMatch {
+    /// How many bytes are looked at one by one before a vector search, which
+    /// costs more to start: blank and short lines end close by.
+    const NEAR: usize = 8;
+
+    /// The first match in `b` at or after `pos` (the length of `b` if none):
+    /// a byte for which `is_match` holds, as `find` returns the first one in
+    /// a slice.
+    fn at_or_after(
+        &mut self,
+        b: &[u8],
+        pos: usize,
+        is_match: impl Fn(u8) -> bool,
+        find: impl Fn(&[u8]) -> Option<usize>,
+    ) -> usize {
+        match self.0 {
+            Some(at) if at >= pos => at,
+            _ => {
+                let near = b.len().min(pos + Self::NEAR);
+                let at = match b[pos..near].iter().position(|&c| is_match(c)) {
+                    Some(i) => pos + i,
+                    None => find(&b[near..]).map_or(b.len(), |i| near + i),
+                };
+                self.0 = Some(at);
+                at
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        // Only a line break or sentence punctuation can end a segment: jump
+        // from one to the next.
+        while let Some(i) = self.next_candidate() {
+            let end = if b[i] == b'\n' {
+                line_break_ends(b, i)
+            } else {
+                sentence_ends(b, i)
+            };
+            match end {
+                Some(next) => {
+                    let segment = &self.text[self.start..next];
+                    self.start = next;
+                    self.pos = next;
+                    return Some(segment);
+                }
+                None => self.pos = i + 1,
+            }
+        }
+        self.pos = b.len();
+        let rest = &self.text[self.start..];
+        self.start = b.len();
+        (!rest.is_empty()).then_some(rest)
+    }
 }
 
 /// For a `\n` at `i`: where the next segment starts, if this line break ends one.
