@@ -459,14 +459,16 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         );
     } else {
         println!(
-            "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident)",
+            "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident); the index's estimate {:.0}, with {:.1} furniture counters an article",
             report.articles,
             report.mean_bytes,
             report.end_to_end_per_s,
             report.end_to_end_mb_per_s,
             report.copies_found,
             report.signature_only_per_s,
-            report.rss_bytes_per_article
+            report.rss_bytes_per_article,
+            report.approx_bytes_per_article,
+            report.segment_counters_per_article
         );
     }
     Ok(())

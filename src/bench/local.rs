@@ -28,6 +28,11 @@ pub struct LocalReport {
     /// Resident memory added by the index, per held article, in bytes
     /// (Linux; 0 elsewhere).
     pub rss_bytes_per_article: f64,
+    /// The index's own estimate of its bytes per held article
+    /// (`Stats.approx_bytes`): records, postings, furniture model.
+    pub approx_bytes_per_article: f64,
+    /// Furniture-model counters per held article.
+    pub segment_counters_per_article: f64,
 }
 
 /// Resident set size of this process in bytes, from `/proc/self/statm`.
@@ -72,7 +77,10 @@ pub fn run(corpus: &[LabeledArticle], config: IndexConfig) -> Result<LocalReport
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let after = rss_bytes().unwrap_or(0);
+    let stats = index.stats();
     Ok(LocalReport {
+        approx_bytes_per_article: stats.approx_bytes as f64 / n as f64,
+        segment_counters_per_article: stats.segment_counters as f64 / n as f64,
         articles: articles.len(),
         mean_bytes: bytes / n,
         end_to_end_per_s: n as f64 / secs,

@@ -7,7 +7,7 @@
 pub const DEFAULT_SEED: u64 = 0x5EED_5D7C_0000_0001;
 
 /// A MinHash signature: the minimum of each permutation over the set.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Signature(Box<[u32]>);
 
 impl Signature {

@@ -175,7 +175,7 @@ impl<S: Store> Index<S> {
             }
             return retried(article, &held, text_hash);
         }
-        let fp = self.fingerprint(article)?;
+        let mut fp = self.fingerprint(article)?;
         let verdict = {
             let _gate = self.gate.read();
             let guard = self.stripes.lock(&fp.keys, &article.id);
@@ -194,14 +194,15 @@ impl<S: Store> Index<S> {
                 doc: 0,
                 id: Arc::clone(&verdict.id),
                 text_hash,
-                signature: fp.signature.clone(),
+                // Moved, not copied: what follows needs only the segments.
+                signature: std::mem::take(&mut fp.signature),
                 set: if self.is_sampled(fp.shingles) {
                     verdict::sample(&fp.set, self.config.set_sample_rate).into_owned()
                 } else {
-                    fp.set.clone()
+                    std::mem::take(&mut fp.set)
                 }
                 .into_boxed_slice(),
-                figures: fp.figures.clone().into_boxed_slice(),
+                figures: std::mem::take(&mut fp.figures).into_boxed_slice(),
                 keys: fp.keys.clone().into_boxed_slice(),
                 segments: segments.clone().into_boxed_slice(),
                 source: fp.source,

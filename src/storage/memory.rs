@@ -1,7 +1,6 @@
 //! The in-memory store: records in a slab indexed by handle, ids in a
 //! concurrent hash map (dashmap), postings in a compact sharded table.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -9,6 +8,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use parking_lot::{Mutex, RwLock};
 
+use super::furniture::FurnitureSet;
 use super::postings::Postings;
 use super::{DocId, Record, Store};
 use crate::core::fasthash::KeyHash;
@@ -26,7 +26,7 @@ pub struct MemoryStore {
     buckets: Postings,
     originals: AtomicUsize,
     segment_reports: DashMap<u64, u32, KeyHash>,
-    furniture: RwLock<HashSet<u32, KeyHash>>,
+    furniture: RwLock<FurnitureSet>,
     record_bytes: AtomicU64,
 }
 
@@ -180,14 +180,14 @@ impl Store for MemoryStore {
 
     fn add_furniture_shingles(&self, shingles: &[u32]) {
         // Usually all known already: check under the shared lock first.
-        if shingles.is_empty() || shingles.iter().all(|s| self.furniture.read().contains(s)) {
+        if shingles.is_empty() || shingles.iter().all(|s| self.furniture.read().contains(*s)) {
             return;
         }
         self.furniture.write().extend(shingles.iter().copied());
     }
 
     fn is_furniture_shingle(&self, shingle: u32) -> bool {
-        self.furniture.read().contains(&shingle)
+        self.furniture.read().contains(shingle)
     }
 
     fn furniture_among(&self, shingles: &[u32], out: &mut Vec<bool>) {
@@ -196,7 +196,7 @@ impl Store for MemoryStore {
         if set.is_empty() {
             out.resize(shingles.len(), false);
         } else {
-            out.extend(shingles.iter().map(|s| set.contains(s)));
+            out.extend(shingles.iter().map(|s| set.contains(*s)));
         }
     }
 
@@ -221,7 +221,7 @@ impl Store for MemoryStore {
     }
 
     fn furniture_list(&self) -> Vec<u32> {
-        self.furniture.read().iter().copied().collect()
+        self.furniture.read().iter().collect()
     }
 
     fn approx_bytes(&self) -> u64 {

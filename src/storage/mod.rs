@@ -6,6 +6,7 @@
 //! safe for concurrent use, with [`Store::insert`] atomic on the article id.
 
 pub mod disk;
+mod furniture;
 mod memory;
 mod postings;
 
