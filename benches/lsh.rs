@@ -145,6 +145,7 @@ impl Corpus {
             shingles: 0,
             published_at: 0,
             arrived_at: 0,
+            arrival: 0,
             verdict: Verdict {
                 id: Arc::clone(&id),
                 kind: Kind::DistinctReport,

@@ -139,6 +139,34 @@ async fn stats_reports_the_parameters_in_force() {
     let stats = server.stats().await;
     assert_eq!((stats.documents, stats.originals), (5, 5));
     assert!(stats.buckets >= p.bands as u64, "{stats:?}");
+    assert!(stats.approx_bytes > 0 && !stats.durable, "{stats:?}");
+    assert_eq!(stats.evictions, 0);
+}
+
+#[tokio::test]
+async fn stats_reports_evictions_under_max_docs() {
+    let config = IndexConfig {
+        max_docs: 3,
+        ..IndexConfig::default()
+    };
+    let mut server = common::start_with_config(config).await;
+    let empty = server.stats().await.approx_bytes;
+    server.ingest_seeds().await;
+    let stats = server.stats().await;
+    assert_eq!((stats.documents, stats.evictions), (3, 2), "{stats:?}");
+    assert_eq!(stats.params.expect("params").max_docs, 3);
+    assert!(stats.approx_bytes > empty, "{stats:?}");
+    // The two first seeds (arrival order, no publication time) went.
+    for (id, _) in &SEEDS[..2] {
+        let status = server
+            .client
+            .remove(pb::RemoveRequest {
+                id: (*id).to_owned(),
+            })
+            .await
+            .expect_err("evicted");
+        assert_eq!(status.code(), tonic::Code::NotFound);
+    }
 }
 
 #[tokio::test]

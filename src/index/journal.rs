@@ -409,8 +409,8 @@ impl<S: Store> Index<S> {
             let evictions = self.evictions.load(Ordering::Relaxed);
             (next_log, records, counters, furniture, evictions)
         };
-        // Arrival order, so a reload gives the same order of handles.
-        records.sort_unstable_by_key(|r| r.doc);
+        // Arrival order, so a reload reads them as they came.
+        records.sort_unstable_by_key(|r| r.arrival);
         let header = SnapshotHeader {
             next_log,
             meta: postcard::to_allocvec(&journal.compat)
@@ -532,6 +532,8 @@ impl<S: Store> Index<S> {
     /// Holds a record read back from disk (an id already held is left as is:
     /// a log may repeat what the snapshot holds).
     fn hold(&self, record: Record) {
+        self.arrivals
+            .fetch_max(record.arrival + 1, Ordering::Relaxed);
         let keys = record.keys.clone();
         if let (Ok(stored), Some(ages)) = (self.store.insert(record, &keys), &self.ages) {
             ages.insert(&stored);

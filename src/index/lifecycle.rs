@@ -7,7 +7,7 @@
 //! goes through the same path as `Remove` (lock stripes, write-ahead log,
 //! every bucket posting removed), and is counted apart.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,10 +17,10 @@ use super::Index;
 use crate::error::Result;
 use crate::storage::{DocId, Record, Store};
 
-/// Held articles by age, oldest first.
+/// Held articles by age, oldest first (then by arrival).
 #[derive(Debug, Default)]
 pub(crate) struct Ages {
-    queue: Mutex<BTreeSet<(i64, DocId)>>,
+    queue: Mutex<BTreeMap<(i64, u64), DocId>>,
     /// Held while limits are being enforced, so two threads never evict for
     /// the same excess.
     enforcing: Mutex<()>,
@@ -29,19 +29,23 @@ pub(crate) struct Ages {
 impl Ages {
     /// Notes a stored record.
     pub(crate) fn insert(&self, record: &Record) {
-        self.queue.lock().insert((record.age_key(), record.doc));
+        self.queue
+            .lock()
+            .insert((record.age_key(), record.arrival), record.doc);
     }
 
     /// Forgets a record that is no longer held.
     pub(crate) fn remove(&self, record: &Record) {
-        self.queue.lock().remove(&(record.age_key(), record.doc));
+        self.queue
+            .lock()
+            .remove(&(record.age_key(), record.arrival));
     }
 
     /// Takes the oldest entry off the queue if it is older than `cutoff`
     /// (any age when `cutoff` is `None`).
-    fn pop_oldest(&self, cutoff: Option<i64>) -> Option<(i64, DocId)> {
+    fn pop_oldest(&self, cutoff: Option<i64>) -> Option<((i64, u64), DocId)> {
         let mut queue = self.queue.lock();
-        let (age, _) = *queue.first()?;
+        let (&(age, _), _) = queue.first_key_value()?;
         if cutoff.is_some_and(|c| age >= c) {
             return None;
         }
@@ -94,11 +98,11 @@ impl<S: Store> Index<S> {
         self.evictions.load(Ordering::Relaxed)
     }
 
-    /// Forgets the held article of age `age` behind `doc` as an eviction;
-    /// false if it was no longer held (handles are reused: another article
-    /// behind the same handle has another queue entry).
-    fn evict(&self, (age, doc): (i64, DocId)) -> Result<bool> {
-        let Some(held) = self.store.get(doc).filter(|r| r.age_key() == age) else {
+    /// Forgets the held article that arrived `arrival`-th, behind `doc`, as
+    /// an eviction; false if it was no longer held (handles are reused: the
+    /// article now behind `doc` may be another).
+    fn evict(&self, ((_, arrival), doc): ((i64, u64), DocId)) -> Result<bool> {
+        let Some(held) = self.store.get(doc).filter(|r| r.arrival == arrival) else {
             return Ok(false);
         };
         let removed = self.forget(&held.id, true)?;

@@ -91,6 +91,8 @@ pub struct Index<S: Store = MemoryStore> {
     /// Held articles by age, when a retention limit is set.
     ages: Option<lifecycle::Ages>,
     evictions: AtomicU64,
+    /// The next arrival number.
+    arrivals: AtomicU64,
 }
 
 impl Index<MemoryStore> {
@@ -122,6 +124,7 @@ impl<S: Store> Index<S> {
             ages: (config.retention.is_some() || config.max_docs > 0)
                 .then(lifecycle::Ages::default),
             evictions: AtomicU64::new(0),
+            arrivals: AtomicU64::new(0),
             config,
         })
     }
@@ -209,6 +212,9 @@ impl<S: Store> Index<S> {
                 shingles: fp.shingles,
                 published_at: article.published_at,
                 arrived_at: lifecycle::now_unix(),
+                arrival: self
+                    .arrivals
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 verdict,
             };
             if let Some(journal) = &self.journal {

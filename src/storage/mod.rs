@@ -56,6 +56,9 @@ pub struct Record {
     /// Unix seconds when it was stored: its age for retention when
     /// `published_at` is unknown.
     pub arrived_at: i64,
+    /// Its place in the order of arrival (increasing, never reused): ties
+    /// between equal ages go to the earlier arrival.
+    pub arrival: u64,
     /// The verdict given when it was ingested (returned again on a retry).
     pub verdict: Verdict,
 }
