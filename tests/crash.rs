@@ -61,12 +61,44 @@ fn seed() -> u64 {
 
 /// Ingests from `clients` concurrent clients until the task is dropped,
 /// recording each article's fate.
-/// The texts client `c` sends: every third a copy of the one before.
-fn next_text(i: usize, last: &str, texts: &[String], next: &AtomicUsize) -> Option<String> {
-    if i % 3 == 2 {
-        Some(copy_of(last))
-    } else {
-        texts.get(next.fetch_add(1, Ordering::Relaxed)).cloned()
+/// The articles one client sends, as (id, text): every third a copy of the
+/// one before, the others new texts from the shared pool.
+struct Feed {
+    name: String,
+    i: usize,
+    last: String,
+    texts: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Feed {
+    fn new(name: String, texts: Arc<Vec<String>>, next: Arc<AtomicUsize>) -> Self {
+        Feed {
+            name,
+            i: 0,
+            last: String::new(),
+            texts,
+            next,
+        }
+    }
+}
+
+impl Iterator for Feed {
+    /// (index in the feed, id, text)
+    type Item = (usize, String, String);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = self.i;
+        let text = if i % 3 == 2 {
+            copy_of(&self.last)
+        } else {
+            self.texts
+                .get(self.next.fetch_add(1, Ordering::Relaxed))?
+                .clone()
+        };
+        self.i += 1;
+        self.last = text.clone();
+        Some((i, format!("{}-{i}", self.name), text))
     }
 }
 
@@ -79,21 +111,9 @@ fn set_fate(fates: &Fates, id: &str, text: &str, fate: Fate) {
 
 /// A unary client: Ingest one at a time; every fifth article is removed
 /// again once acknowledged.
-async fn unary_client(
-    addr: std::net::SocketAddr,
-    name: String,
-    texts: Arc<Vec<String>>,
-    next: Arc<AtomicUsize>,
-    fates: Fates,
-) {
+async fn unary_client(addr: std::net::SocketAddr, feed: Feed, fates: Fates) {
     let mut client = connect(addr).await;
-    let mut last = String::new();
-    for i in 0.. {
-        let Some(text) = next_text(i, &last, &texts, &next) else {
-            return;
-        };
-        last = text.clone();
-        let id = format!("{name}-{i}");
+    for (i, id, text) in feed {
         set_fate(&fates, &id, &text, Fate::InDoubt);
         let Ok(v) = ingest(&mut client, article(&id, &text)).await else {
             return;
@@ -120,24 +140,12 @@ async fn unary_client(
 
 /// A streaming client: one IngestStream, requests sent ahead of verdicts
 /// (the server batches them and syncs the log once per batch).
-async fn stream_client(
-    addr: std::net::SocketAddr,
-    name: String,
-    texts: Arc<Vec<String>>,
-    next: Arc<AtomicUsize>,
-    fates: Fates,
-) {
+async fn stream_client(addr: std::net::SocketAddr, feed: Feed, fates: Fates) {
     let mut client = connect(addr).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<pb::IngestRequest>(32);
     let sent = Arc::clone(&fates);
     let sender = tokio::spawn(async move {
-        let mut last = String::new();
-        for i in 0.. {
-            let Some(text) = next_text(i, &last, &texts, &next) else {
-                return;
-            };
-            last = text.clone();
-            let id = format!("{name}-{i}");
+        for (_, id, text) in feed {
             set_fate(&sent, &id, &text, Fate::InDoubt);
             if tx
                 .send(common::ingest_request(article(&id, &text)))
@@ -178,12 +186,16 @@ async fn load(
 ) {
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (texts, next, fates) = (Arc::clone(&texts), Arc::clone(&next), Arc::clone(&fates));
-        let name = format!("r{round}-c{c}");
+        let feed = Feed::new(
+            format!("r{round}-c{c}"),
+            Arc::clone(&texts),
+            Arc::clone(&next),
+        );
+        let fates = Arc::clone(&fates);
         tasks.push(if c % 2 == 0 {
-            tokio::spawn(unary_client(addr, name, texts, next, fates))
+            tokio::spawn(unary_client(addr, feed, fates))
         } else {
-            tokio::spawn(stream_client(addr, name, texts, next, fates))
+            tokio::spawn(stream_client(addr, feed, fates))
         });
     }
     for t in tasks {

@@ -210,17 +210,6 @@ pub enum DiskError {
         /// The sequence asked for.
         requested: u64,
     },
-    /// A log was opened for appending without first being replayed and cut
-    /// to its good length.
-    #[error("cannot append to {}: it is {actual} bytes long but {expected} were expected; replay it and cut its torn tail first", path.display())]
-    LogLenMismatch {
-        /// The log file.
-        path: PathBuf,
-        /// The length the caller expected (its good length).
-        expected: u64,
-        /// The file's actual length.
-        actual: u64,
-    },
     /// The caller's snapshot `fill` gave up; the partial snapshot was removed.
     #[error("the snapshot was abandoned: {reason}")]
     Aborted {

@@ -149,64 +149,6 @@ impl Wal {
         ))
     }
 
-    /// Opens the existing log `DIR/wal-{seq:08}.log` to append after its
-    /// last frame. `good_len` is [`LogReplay::good_len`] from replaying it,
-    /// after [`cut_torn_tail`]: the file must be exactly that long
-    /// ([`DiskError::LogLenMismatch`] otherwise), so frames are never
-    /// appended after a torn tail (replay would stop before them). A file cut
-    /// to less than the magic gets the magic written again.
-    pub fn open_existing(
-        dir: &Path,
-        seq: u64,
-        good_len: u64,
-        policy: FsyncPolicy,
-    ) -> Result<Wal, DiskError> {
-        let path = log_path(dir, seq);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| DiskError::io(&path, "open", e))?;
-        let actual = file
-            .metadata()
-            .map_err(|e| DiskError::io(&path, "read the size of", e))?
-            .len();
-        if actual != good_len {
-            return Err(DiskError::LogLenMismatch {
-                path,
-                expected: good_len,
-                actual,
-            });
-        }
-        let mut head = Vec::with_capacity(MAGIC_LEN);
-        (&mut file)
-            .take(MAGIC_LEN as u64)
-            .read_to_end(&mut head)
-            .map_err(|e| DiskError::io(&path, "read", e))?;
-        let len = match check_magic(&head, actual) {
-            Magic::Good => file
-                .seek(SeekFrom::End(0))
-                .map_err(|e| DiskError::io(&path, "seek in", e))?,
-            Magic::Torn(_) => {
-                file.set_len(0)
-                    .and_then(|()| file.seek(SeekFrom::Start(0)))
-                    .and_then(|_| file.write_all(&LOG_MAGIC))
-                    .map_err(|e| DiskError::io(&path, "rewrite the header of", e))?;
-                file.sync_all()
-                    .map_err(|e| DiskError::io(&path, "fsync", e))?;
-                MAGIC_LEN as u64
-            }
-            Magic::Wrong(reason) => {
-                return Err(DiskError::CorruptLog {
-                    path,
-                    offset: 0,
-                    reason,
-                })
-            }
-        };
-        Ok(Wal::with_file(dir, policy, file, path, seq, len))
-    }
-
     fn with_file(
         dir: &Path,
         policy: FsyncPolicy,
@@ -837,16 +779,9 @@ mod tests {
             assert_eq!(cut_torn_tail(&path, r.good_len).unwrap(), cut as u64 - last);
             assert_eq!(fs::metadata(&path).unwrap().len(), r.good_len);
             assert_eq!(cut_torn_tail(&path, r.good_len).unwrap(), 0);
-            // appending to a log that was not cut is refused
-            assert!(matches!(
-                Wal::open_existing(dir.path(), 1, r.good_len + 1, FsyncPolicy::Always),
-                Err(DiskError::LogLenMismatch { .. })
-            ));
-            let wal = Wal::open_existing(dir.path(), 1, r.good_len, FsyncPolicy::Always).unwrap();
-            wal.append(b"after the cut").unwrap();
-            drop(wal);
+            // once cut, the log replays clean
             let (got, r) = replay_all(&path);
-            assert_eq!(got, vecs(&[payloads[0], payloads[1], b"after the cut"]));
+            assert_eq!(got, vecs(&payloads[..2]));
             assert_eq!(r.torn, None);
         }
         // cut just at the frame boundary: a clean log
@@ -907,12 +842,10 @@ mod tests {
         let (_, r) = replay_all(&path);
         assert_eq!(r.good_len, 0);
         assert!(r.torn.unwrap().reason.contains("zeros"));
-        // a log torn in its header is cut to nothing, and can be appended to
+        // a log torn in its header is cut to nothing, and replays as empty
         cut_torn_tail(&path, 0).unwrap();
-        let wal = Wal::open_existing(dir.path(), 1, 0, FsyncPolicy::Never).unwrap();
-        wal.append(b"fresh").unwrap();
-        drop(wal);
-        assert_eq!(replay_all(&path).0, vec![b"fresh".to_vec()]);
+        let (got, r) = replay_all(&path);
+        assert_eq!((got.len(), r.good_len, r.torn), (0, 0, None));
 
         for bad in [&b"SYNDSNP1"[..], b"SYX", b"SYNDWAL2\x05\x00\x00\x00"] {
             fs::write(&path, bad).unwrap();
