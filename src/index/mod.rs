@@ -239,7 +239,11 @@ impl<S: Store> Index<S> {
             stored.verdict.clone()
         };
         if self.config.max_docs > 0 {
-            self.enforce_limits(lifecycle::now_unix())?;
+            // The article is stored: a failed eviction is the next sweep's
+            // to retry, not this ingest's error.
+            if let Err(e) = self.enforce_limits(lifecycle::now_unix()) {
+                tracing::warn!("cannot evict down to --max-docs: {e}");
+            }
         }
         Ok(verdict)
     }
@@ -266,7 +270,7 @@ impl<S: Store> Index<S> {
         let _guard = self.stripes.lock(&held.keys, id);
         // Removed, or removed and stored again, while we took the locks.
         match self.store.get_by_id(id) {
-            Some(now) if now.doc == held.doc => {}
+            Some(now) if now.arrival == held.arrival => {}
             _ => return Ok(None),
         }
         if let Some(journal) = &self.journal {
