@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use common::process::{temp_dir, ServerProcess};
@@ -31,23 +32,30 @@ async fn documents(addr: std::net::SocketAddr) -> pb::StatsResponse {
         .into_inner()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_snapshots_and_exits_zero_and_a_restart_holds_everything() {
-    let dir = temp_dir("sigint");
-    let args = data_args(&dir);
-    let server = start(&args);
+/// Starts the binary with `args`, ingests the seeds, stops it with SIGINT:
+/// whether each seed was stored, and the exit status and log.
+async fn ingest_seeds_then_sigint(args: &[String]) -> (Vec<bool>, Option<ExitStatus>, String) {
+    let server = start(args);
     let mut client = connect(server.addr).await;
+    let mut stored = Vec::new();
     for (id, text) in SEEDS {
-        assert!(
-            ingest(&mut client, article(id, text))
-                .await
-                .expect("ingest")
-                .stored
-        );
+        let v = ingest(&mut client, article(id, text))
+            .await
+            .expect("ingest");
+        stored.push(v.stored);
     }
     drop(client);
     server.sigint();
     let (status, log) = server.wait(Duration::from_secs(20));
+    (stored, status, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_snapshots_and_exits_zero_and_a_restart_holds_everything() {
+    let dir = temp_dir("sigint");
+    let args = data_args(&dir);
+    let (stored, status, log) = ingest_seeds_then_sigint(&args).await;
+    assert!(stored.iter().all(|s| *s), "{stored:?}");
     let status = status.unwrap_or_else(|| panic!("exits after SIGINT: {log}"));
     assert_eq!(status.code(), Some(0), "graceful exit: {log}");
     assert!(log.contains("snapshot written at shutdown"), "{log}");
@@ -104,16 +112,7 @@ async fn a_second_sigint_exits_at_once() {
 async fn a_corrupt_snapshot_stops_the_start_with_an_error_naming_it() {
     let dir = temp_dir("badsnap");
     let args = data_args(&dir);
-    let server = start(&args);
-    let mut client = connect(server.addr).await;
-    for (id, text) in SEEDS {
-        ingest(&mut client, article(id, text))
-            .await
-            .expect("ingest");
-    }
-    drop(client);
-    server.sigint();
-    let (status, _) = server.wait(Duration::from_secs(20));
+    let (_, status, _) = ingest_seeds_then_sigint(&args).await;
     assert_eq!(status.and_then(|s| s.code()), Some(0));
 
     let snapshot = dir.join("snapshot.bin");

@@ -56,6 +56,10 @@ pub struct Fingerprint {
     pub signature: Signature,
     /// The content shingle set as sorted distinct low 32-bit halves.
     pub set: Vec<u32>,
+    /// Its 1-in-`set_sample_rate` sample, taken once here for every
+    /// comparison with a sampled side and for storing (empty when sampling
+    /// is off).
+    pub sample: Vec<u32>,
     /// Distinct content shingles.
     pub shingles: u32,
     /// LSH band keys, then lead keys.
@@ -179,7 +183,13 @@ impl<S: Store> Index<S> {
             .map(|i| words[i])
             .collect();
         keys.extend(self.lead_keys(&body_words));
+        let sample = if self.config.set_sample_above > 0 {
+            super::verdict::sample(&compact, self.config.set_sample_rate).into_owned()
+        } else {
+            Vec::new()
+        };
         Ok(Fingerprint {
+            sample,
             signature,
             shingles: u32::try_from(compact.len()).unwrap_or(u32::MAX),
             set: compact,

@@ -200,7 +200,7 @@ impl<S: Store> Index<S> {
                 // Moved, not copied: what follows needs only the segments.
                 signature: std::mem::take(&mut fp.signature),
                 set: if self.is_sampled(fp.shingles) {
-                    verdict::sample(&fp.set, self.config.set_sample_rate).into_owned()
+                    std::mem::take(&mut fp.sample)
                 } else {
                     std::mem::take(&mut fp.set)
                 }

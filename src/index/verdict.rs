@@ -116,7 +116,11 @@ impl<S: Store> Index<S> {
                 let (own, held_set, scale) =
                     if self.is_sampled(fp.shingles) || self.is_sampled(held.shingles) {
                         let rate = self.config.set_sample_rate;
-                        (sample(&fp.set, rate), sample(held_set, rate), rate)
+                        (
+                            std::borrow::Cow::Borrowed(fp.sample.as_slice()),
+                            sample(held_set, rate),
+                            rate,
+                        )
                     } else {
                         (
                             std::borrow::Cow::Borrowed(fp.set.as_slice()),

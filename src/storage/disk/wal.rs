@@ -901,22 +901,29 @@ mod tests {
         assert_eq!(next, vec![per_thread; threads]);
     }
 
+    /// `threads` threads in `scope`, each appending `payload(t, 0..each)`.
+    fn spawn_appenders<'s>(
+        scope: &'s std::thread::Scope<'s, '_>,
+        wal: &'s Wal,
+        threads: usize,
+        each: usize,
+    ) {
+        for t in 0..threads {
+            scope.spawn(move || {
+                for i in 0..each {
+                    wal.append(&payload(t, i)).unwrap();
+                }
+            });
+        }
+    }
+
     #[test]
     fn group_commit_keeps_every_frame_and_shares_fsyncs() {
         const THREADS: usize = 8;
         const EACH: usize = 500;
         let dir = TestDir::new("group");
         let wal = Wal::create(dir.path(), 1, FsyncPolicy::Always).unwrap();
-        std::thread::scope(|s| {
-            for t in 0..THREADS {
-                let wal = &wal;
-                s.spawn(move || {
-                    for i in 0..EACH {
-                        wal.append(&payload(t, i)).unwrap();
-                    }
-                });
-            }
-        });
+        std::thread::scope(|s| spawn_appenders(s, &wal, THREADS, EACH));
         let stats = wal.stats();
         assert_eq!(stats.frames, (THREADS * EACH) as u64);
         // every acknowledged frame is durable: nothing left to sync
@@ -942,14 +949,7 @@ mod tests {
             let dir = TestDir::new("rotate");
             let wal = Wal::create(dir.path(), 1, policy).unwrap();
             std::thread::scope(|s| {
-                for t in 0..THREADS {
-                    let wal = &wal;
-                    s.spawn(move || {
-                        for i in 0..EACH {
-                            wal.append(&payload(t, i)).unwrap();
-                        }
-                    });
-                }
+                spawn_appenders(s, &wal, THREADS, EACH);
                 for seq in 2..=6 {
                     std::thread::sleep(Duration::from_millis(2));
                     assert_eq!(wal.rotate(seq).unwrap(), seq - 1);
