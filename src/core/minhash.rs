@@ -94,11 +94,9 @@ impl MinHasher {
         for &x in hashes {
             let x = x ^ self.seed;
             let bin = (((x >> 32) * k as u64) >> 32) as usize;
-            let value = mix32(x as u32);
-            if value <= mins[bin] {
-                mins[bin] = value;
-                filled[bin] = true;
-            }
+            // Branch-free: which values win is unpredictable.
+            mins[bin] = mins[bin].min(mix32(x as u32));
+            filled[bin] = true;
         }
         if hashes.is_empty() || filled.iter().all(|f| *f) {
             return Signature(mins.into_boxed_slice());

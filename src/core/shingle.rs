@@ -1,9 +1,10 @@
 //! Word shingles: every run of `k` consecutive words, hashed with xxh3.
 //!
-//! Words are hashed once each; a shingle's hash combines its words' hashes,
-//! so no shingle string is ever built.
+//! Words are hashed once each with xxh3; a shingle's hash combines its
+//! words' hashes with a multiply-rotate chain and a final avalanche, so no
+//! shingle string or byte buffer is ever built.
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::xxh3_64;
 
 /// The distinct shingle hashes of one document, sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,6 +74,51 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
         .map(|w| xxh3_64(w.as_bytes()))
 }
 
+/// Appends the xxh3 hash of each word of `segment` (words separated by ASCII
+/// whitespace, as in normalized text) to `hashes`, and whether it holds a
+/// digit to `numeric`. The same hashes as [`word_hashes`], in one pass over
+/// the bytes.
+pub fn push_word_hashes(segment: &str, hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+    let bytes = segment.as_bytes();
+    let mut start = 0;
+    let mut digit = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            if i > start {
+                hashes.push(xxh3_64(&bytes[start..i]));
+                numeric.push(digit);
+            }
+            start = i + 1;
+            digit = false;
+        } else {
+            digit |= b.is_ascii_digit();
+        }
+    }
+    if bytes.len() > start {
+        hashes.push(xxh3_64(&bytes[start..]));
+        numeric.push(digit);
+    }
+}
+
+/// Multiplier of the shingle combiner (odd: multiplying is a bijection).
+const COMBINE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The hash of one shingle from its words' hashes: order-sensitive, and
+/// avalanched (MurmurHash3's 64-bit finalizer) so that both halves are
+/// uniform, as MinHash and the sampled sets need.
+#[inline]
+fn combine(window: &[u64], seed: u64) -> u64 {
+    let mut h = seed;
+    for &w in window {
+        h = (h.rotate_left(29) ^ w).wrapping_mul(COMBINE);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
 /// Turns normalized text into word `k`-shingles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shingler {
@@ -105,17 +151,15 @@ impl Shingler {
             return Vec::new();
         }
         let k = self.k.min(words.len());
-        let mut buf = Vec::with_capacity(8 * k);
-        words
-            .windows(k)
-            .map(|w| {
-                buf.clear();
-                for h in w {
-                    buf.extend_from_slice(&h.to_le_bytes());
-                }
-                xxh3_64_with_seed(&buf, k as u64)
-            })
-            .collect()
+        let seed = k as u64;
+        let mut out = Vec::with_capacity(words.len() + 1 - k);
+        if k == 3 {
+            // The default, unrolled.
+            out.extend(words.windows(3).map(|w| combine(&[w[0], w[1], w[2]], seed)));
+        } else {
+            out.extend(words.windows(k).map(|w| combine(w, seed)));
+        }
+        out
     }
 }
 
@@ -130,6 +174,27 @@ mod tests {
         assert_eq!(s.shingles("a b c a b c").len(), 3);
         assert_eq!(s.shingles("a b").len(), 1);
         assert!(s.shingles("").is_empty());
+    }
+
+    #[test]
+    fn one_pass_word_hashes_equal_the_split_ones() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "a b",
+            "  rose 084 percent\n\nto 741236  ",
+            "x9 y z9z",
+        ] {
+            let (mut hashes, mut numeric) = (Vec::new(), Vec::new());
+            push_word_hashes(text, &mut hashes, &mut numeric);
+            assert_eq!(hashes, word_hashes(text).collect::<Vec<_>>(), "{text:?}");
+            let digits: Vec<bool> = text
+                .split_ascii_whitespace()
+                .map(|w| w.bytes().any(|b| b.is_ascii_digit()))
+                .collect();
+            assert_eq!(numeric, digits, "{text:?}");
+        }
     }
 
     #[test]

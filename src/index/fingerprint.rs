@@ -22,6 +22,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::normalized_segments;
+use crate::core::shingle::push_word_hashes;
 use crate::core::{normalize, BandKey, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
@@ -120,9 +121,11 @@ impl<S: Store> Index<S> {
             .map(|s| xxh3_64(s.to_ascii_lowercase().as_bytes()));
         let source_articles =
             source.map_or(0, |s| self.store.segment_reports(source_articles_key(s)));
-        let mut words = Vec::new();
-        let mut numeric = Vec::new();
-        let mut segments = Vec::new();
+        // About six bytes a normalized word, a hundred a segment.
+        let size = title.len() + body.len();
+        let mut words = Vec::with_capacity(size / 5 + 8);
+        let mut numeric = Vec::with_capacity(size / 5 + 8);
+        let mut segments = Vec::with_capacity(size / 64 + 4);
         let mut body_first_segment = 0;
         for (part, text) in [&title, &body].into_iter().enumerate() {
             if part == 1 {
@@ -130,10 +133,7 @@ impl<S: Store> Index<S> {
             }
             for seg in normalized_segments(text) {
                 let start = words.len();
-                for w in seg.split_ascii_whitespace() {
-                    words.push(xxh3_64(w.as_bytes()));
-                    numeric.push(w.bytes().any(|b| b.is_ascii_digit()));
-                }
+                push_word_hashes(seg, &mut words, &mut numeric);
                 let hash = xxh3_64(seg.as_bytes());
                 segments.push(Segment {
                     hash,
@@ -147,20 +147,19 @@ impl<S: Store> Index<S> {
                 id: article.id.clone(),
             });
         }
-        let content_ranges = |from: usize| {
-            segments[from..]
-                .iter()
-                .filter(|s| !s.furniture)
-                .flat_map(|s| s.words.clone())
+        let content_words_from = |from: usize| {
+            let mut out = Vec::with_capacity(words.len());
+            for s in segments[from..].iter().filter(|s| !s.furniture) {
+                out.extend_from_slice(&words[s.words.clone()]);
+            }
+            out
         };
+        let mut content_words = content_words_from(0);
         // An article that is all furniture (an error page) keeps its words.
-        let all_furniture = content_ranges(0).next().is_none();
-        let content_index: Vec<usize> = if all_furniture {
-            (0..words.len()).collect()
-        } else {
-            content_ranges(0).collect()
-        };
-        let content_words: Vec<u64> = content_index.iter().map(|i| words[*i]).collect();
+        let all_furniture = content_words.is_empty();
+        if all_furniture {
+            content_words.clone_from(&words);
+        }
         let furniture = if all_furniture {
             Vec::new()
         } else {
@@ -179,9 +178,13 @@ impl<S: Store> Index<S> {
         figures.dedup();
         let signature = self.hasher.signature(&hashes);
         let mut keys = self.lsh.band_keys(&signature);
-        let body_words: Vec<u64> = content_ranges(body_first_segment)
-            .map(|i| words[i])
-            .collect();
+        let body_words = if all_furniture {
+            Vec::new()
+        } else if body_first_segment == 0 {
+            content_words
+        } else {
+            content_words_from(body_first_segment)
+        };
         keys.extend(self.lead_keys(&body_words));
         let sample = if self.config.set_sample_above > 0 {
             super::verdict::sample(&compact, self.config.set_sample_rate).into_owned()
@@ -268,7 +271,7 @@ impl<S: Store> Index<S> {
                 !furniture(i - 1)
             });
         }
-        compact.sort_unstable();
+        radsort::sort(&mut compact);
         compact.dedup();
         (hashes, compact)
     }

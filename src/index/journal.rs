@@ -45,8 +45,10 @@ pub struct Durability {
     pub fsync: FsyncPolicy,
 }
 
-/// Version of the record encoding; bumped when `Op` or `Record` change shape.
-const FORMAT: u32 = 1;
+/// Version of the record encoding; bumped when `Op` or `Record` change
+/// shape, or when what they hold is computed differently (2: shingle hashes
+/// combine word hashes without xxh3, so stored sets and signatures differ).
+const FORMAT: u32 = 2;
 
 /// Counters and furniture shingles per snapshot entry.
 const CHUNK: usize = 8192;

@@ -8,6 +8,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use parking_lot::{Mutex, RwLock};
 
+use super::counters::Counters;
 use super::furniture::FurnitureSet;
 use super::postings::Postings;
 use super::{DocId, Record, Store};
@@ -25,14 +26,15 @@ pub struct MemoryStore {
     held: AtomicUsize,
     buckets: Postings,
     originals: AtomicUsize,
-    segment_reports: DashMap<u64, u32, KeyHash>,
+    segment_reports: Counters,
     furniture: RwLock<FurnitureSet>,
     record_bytes: AtomicU64,
 }
 
-/// Approximate bytes of one furniture-model counter and of one furniture
-/// shingle in their hash tables.
-const COUNTER_BYTES: u64 = 24;
+/// Approximate bytes of one furniture-model counter (an 8-byte slot in a
+/// table between 40% and 80% full) and of one furniture shingle in their
+/// hash tables.
+const COUNTER_BYTES: u64 = 13;
 const FURNITURE_BYTES: u64 = 8;
 
 impl MemoryStore {
@@ -152,29 +154,19 @@ impl Store for MemoryStore {
     }
 
     fn segment_reports(&self, segment: u64) -> u32 {
-        self.segment_reports.get(&segment).map_or(0, |c| *c)
+        self.segment_reports.get(segment)
     }
 
     fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
         segments
             .iter()
-            .map(|s| {
-                let mut count = self.segment_reports.entry(*s).or_insert(0);
-                *count = count.saturating_add(1);
-                *count
-            })
+            .map(|s| self.segment_reports.increment(*s))
             .collect()
     }
 
     fn sub_segment_reports(&self, segments: &[u64]) {
         for s in segments {
-            if let Entry::Occupied(mut count) = self.segment_reports.entry(*s) {
-                if *count.get() <= 1 {
-                    count.remove();
-                } else {
-                    *count.get_mut() -= 1;
-                }
-            }
+            self.segment_reports.decrement(*s);
         }
     }
 
@@ -209,14 +201,12 @@ impl Store for MemoryStore {
     }
 
     fn for_each_segment_report(&self, f: &mut dyn FnMut(u64, u32)) {
-        for e in self.segment_reports.iter() {
-            f(*e.key(), *e.value());
-        }
+        self.segment_reports.for_each(f);
     }
 
     fn restore_segment_reports(&self, entries: &[(u64, u32)]) {
         for (key, count) in entries {
-            self.segment_reports.insert(*key, *count);
+            self.segment_reports.set(*key, *count);
         }
     }
 

@@ -5,6 +5,7 @@
 //! serializes writes that could see each other, so a store needs only to be
 //! safe for concurrent use, with [`Store::insert`] atomic on the article id.
 
+mod counters;
 pub mod disk;
 mod furniture;
 mod memory;
