@@ -134,14 +134,14 @@ impl<S: Store> Index<S> {
             for seg in normalized_segments(text) {
                 let start = words.len();
                 push_word_hashes(seg, &mut words, &mut numeric);
-                let hash = xxh3_64(seg.as_bytes());
                 segments.push(Segment {
-                    hash,
+                    hash: xxh3_64(seg.as_bytes()),
                     words: start..words.len(),
-                    furniture: self.is_furniture_segment(hash, source, source_articles),
+                    furniture: false,
                 });
             }
         }
+        self.mark_furniture(&mut segments, source, source_articles);
         if words.is_empty() {
             return Err(Error::NoWords {
                 id: article.id.clone(),
@@ -230,22 +230,37 @@ impl<S: Store> Index<S> {
             .collect()
     }
 
-    /// Whether a segment is furniture: found in `furniture_reports` distinct
-    /// reports, or in `source_furniture_articles` earlier articles of the same
-    /// source that are also at least [`SOURCE_FURNITURE_SHARE`] of them.
-    fn is_furniture_segment(&self, hash: u64, source: Option<u64>, source_articles: u32) -> bool {
+    /// Marks the segments that are furniture: found in `furniture_reports`
+    /// distinct reports, or in `source_furniture_articles` earlier articles
+    /// of the same source that are also at least [`SOURCE_FURNITURE_SHARE`]
+    /// of them. Every counter needed is read in one batch.
+    fn mark_furniture(&self, segments: &mut [Segment], source: Option<u64>, source_articles: u32) {
         let min = self.config.furniture_reports;
-        if min > 0 && self.store.segment_reports(hash) >= min {
-            return true;
-        }
         let per_source = self.config.source_furniture_articles;
-        match source {
-            Some(src) if per_source > 0 && source_articles > 0 => {
-                let seen = self.store.segment_reports(source_segment_key(src, hash));
-                seen >= per_source
-                    && f64::from(seen) >= SOURCE_FURNITURE_SHARE * f64::from(source_articles)
-            }
-            _ => false,
+        // A segment cannot have been in more of the source's articles than
+        // the source has had.
+        let by_source = source.filter(|_| per_source > 0 && source_articles >= per_source);
+        let mut keys = Vec::with_capacity(2 * segments.len());
+        if min > 0 {
+            keys.extend(segments.iter().map(|s| s.hash));
+        }
+        let from_source = keys.len();
+        if let Some(src) = by_source {
+            keys.extend(segments.iter().map(|s| source_segment_key(src, s.hash)));
+        }
+        if keys.is_empty() {
+            return;
+        }
+        let mut counts = Vec::new();
+        self.store.segment_reports_many(&keys, &mut counts);
+        let (reports, seen) = counts.split_at(from_source);
+        for (i, seg) in segments.iter_mut().enumerate() {
+            let in_reports = reports.get(i).is_some_and(|c| *c >= min);
+            let in_source = seen.get(i).is_some_and(|c| {
+                *c >= per_source
+                    && f64::from(*c) >= SOURCE_FURNITURE_SHARE * f64::from(source_articles)
+            });
+            seg.furniture = in_reports || in_source;
         }
     }
 

@@ -3,18 +3,14 @@
 //!
 //! There are dozens of counters per held article, so they are packed: 8 bytes
 //! a slot (a 32-bit key fragment and a 32-bit count) in open-addressing
-//! tables with linear probing, split into shards by the key's top bits, each
-//! behind its own lock. Keys are uniform hashes: the shard takes 8 bits and
-//! the slot the low 32, so two keys share a counter with probability about
-//! `counters / 2^40` (at a million articles, about one segment in 20,000
-//! starts with another's count: at worst one more sentence taken for
-//! furniture). A count of zero frees its slot, and deletion shifts the run
-//! back so look-ups stop at the first empty slot.
+//! tables with linear probing, sharded as [`super::shards`] describes. Two
+//! keys share a counter when they agree on the 40 bits that place them, with
+//! probability about `counters / 2^40` (at a million articles, about one
+//! segment in 20,000 starts with another's count: at worst one more sentence
+//! taken for furniture). A count of zero frees its slot, and deletion shifts
+//! the run back so look-ups stop at the first empty slot.
 
-use parking_lot::RwLock;
-
-/// Shards: enough that writers on two cores rarely meet.
-const SHARD_BITS: u32 = 8;
+use super::shards::Sharded;
 
 /// Grow a table when more than this share of its slots is taken.
 const MAX_LOAD: f64 = 0.8;
@@ -26,83 +22,71 @@ struct Slot {
     count: u32,
 }
 
-/// One shard: a linear-probing table of distinct keys.
+/// One table: linear probing over distinct keys.
 #[derive(Debug, Default)]
 struct Table {
     slots: Vec<Slot>,
     len: usize,
 }
 
-/// Counter key → count, sharded.
-#[derive(Debug)]
+/// Counter key → count.
+#[derive(Debug, Default)]
 pub(crate) struct Counters {
-    shards: Box<[RwLock<Table>]>,
-}
-
-impl Default for Counters {
-    fn default() -> Self {
-        Counters {
-            shards: (0..1 << SHARD_BITS)
-                .map(|_| RwLock::new(Table::default()))
-                .collect(),
-        }
-    }
-}
-
-fn split(key: u64) -> (usize, u32) {
-    ((key >> (64 - SHARD_BITS)) as usize, key as u32)
-}
-
-/// The key as it is kept: its shard bits and its low half (what
-/// [`Counters::for_each`] reports, and what maps back to the same counter).
-fn join(shard: usize, key: u32) -> u64 {
-    (shard as u64) << (64 - SHARD_BITS) | u64::from(key)
+    tables: Sharded<Table>,
 }
 
 impl Counters {
     /// The count of `key` (0 when never counted).
     pub(crate) fn get(&self, key: u64) -> u32 {
-        let (shard, k) = split(key);
-        self.shards[shard].read().get(k)
-    }
-
-    /// Adds one to `key`'s count and returns the new count.
-    pub(crate) fn increment(&self, key: u64) -> u32 {
-        let (shard, k) = split(key);
-        self.shards[shard]
-            .write()
-            .update(k, |c| c.saturating_add(1))
-    }
-
-    /// Takes one from `key`'s count (freeing it at zero); nothing when it
-    /// was not counted.
-    pub(crate) fn decrement(&self, key: u64) {
-        let (shard, k) = split(key);
-        let mut table = self.shards[shard].write();
-        if table.get(k) > 0 {
-            table.update(k, |c| c - 1);
-        }
+        self.tables.read(key, |t, k| t.get(k))
     }
 
     /// Sets `key`'s count (a restore from a snapshot).
     pub(crate) fn set(&self, key: u64, count: u32) {
-        let (shard, k) = split(key);
-        self.shards[shard].write().update(k, |_| count);
+        self.tables.write(key, |t, k| t.update(k, |_| count));
+    }
+
+    /// The counts of `keys`, in order, into `out` (replacing its contents).
+    pub(crate) fn get_many(&self, keys: &[u64], out: &mut Vec<u32>) {
+        out.clear();
+        out.resize(keys.len(), 0);
+        self.tables.read_many(keys, |i, t, k| out[i] = t.get(k));
+    }
+
+    /// Adds one to the count of each key (a key listed twice gets two);
+    /// returns the new counts, in order.
+    pub(crate) fn increment_many(&self, keys: &[u64]) -> Vec<u32> {
+        let mut out = vec![0; keys.len()];
+        self.tables.write_many(keys, |i, t, k| {
+            out[i] = t.update(k, |c| c.saturating_add(1));
+        });
+        out
+    }
+
+    /// Takes one from the count of each key that has one.
+    pub(crate) fn decrement_many(&self, keys: &[u64]) {
+        self.tables.write_many(keys, |_, t, k| {
+            if t.get(k) > 0 {
+                t.update(k, |c| c - 1);
+            }
+        });
     }
 
     /// Counters in use.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().len).sum()
+        let mut n = 0;
+        self.tables.for_each_table(|t, _| n += t.len);
+        n
     }
 
     /// Calls `f` with every counter in use. The key given maps back to the
-    /// same counter (it keeps the bits that address it).
+    /// same counter (it keeps the bits that place it).
     pub(crate) fn for_each(&self, f: &mut dyn FnMut(u64, u32)) {
-        for (shard, table) in self.shards.iter().enumerate() {
-            for slot in table.read().slots.iter().filter(|s| s.count > 0) {
-                f(join(shard, slot.key), slot.count);
+        self.tables.for_each_table(|t, key_of| {
+            for slot in t.slots.iter().filter(|s| s.count > 0) {
+                f(key_of(slot.key), slot.count);
             }
-        }
+        });
     }
 }
 
@@ -201,6 +185,8 @@ mod tests {
         Add(u64),
         Sub(u64),
         Set(u64, u32),
+        AddMany(Vec<u64>),
+        SubMany(Vec<u64>),
     }
 
     /// Few distinct keys, all in one shard of small tables, so runs are
@@ -214,7 +200,14 @@ mod tests {
             4 => key().prop_map(Op::Add),
             3 => key().prop_map(Op::Sub),
             1 => (key(), 0u32..4).prop_map(|(k, c)| Op::Set(k, c)),
+            1 => proptest::collection::vec(any_shard_key(), 0..8).prop_map(Op::AddMany),
+            1 => proptest::collection::vec(any_shard_key(), 0..8).prop_map(Op::SubMany),
         ]
+    }
+
+    /// A key of `key()` moved to any table (the top 8 bits pick it).
+    fn any_shard_key() -> impl Strategy<Value = u64> {
+        (key(), 0u64..256).prop_map(|(k, table)| table << 56 | k)
     }
 
     proptest! {
@@ -227,10 +220,10 @@ mod tests {
                     Op::Add(k) => {
                         let c = model.entry(k).or_insert(0);
                         *c += 1;
-                        prop_assert_eq!(counters.increment(k), *c);
+                        prop_assert_eq!(counters.increment_many(&[k]), vec![*c]);
                     }
                     Op::Sub(k) => {
-                        counters.decrement(k);
+                        counters.decrement_many(&[k]);
                         if let Some(c) = model.get_mut(&k) {
                             *c -= 1;
                             if *c == 0 {
@@ -242,9 +235,32 @@ mod tests {
                         counters.set(k, c);
                         if c == 0 { model.remove(&k); } else { model.insert(k, c); }
                     }
+                    Op::AddMany(keys) => {
+                        let counts = counters.increment_many(&keys);
+                        for (k, got) in keys.iter().zip(counts) {
+                            let c = model.entry(*k).or_insert(0);
+                            *c += 1;
+                            prop_assert_eq!(got, *c);
+                        }
+                    }
+                    Op::SubMany(keys) => {
+                        counters.decrement_many(&keys);
+                        for k in keys {
+                            if let Some(c) = model.get_mut(&k) {
+                                *c -= 1;
+                                if *c == 0 {
+                                    model.remove(&k);
+                                }
+                            }
+                        }
+                    }
                 }
-                for k in 0u64..40 {
-                    prop_assert_eq!(counters.get(k), model.get(&k).copied().unwrap_or(0));
+                let all: Vec<u64> = model.keys().copied().chain(0u64..40).collect();
+                let mut counts = Vec::new();
+                counters.get_many(&all, &mut counts);
+                for (k, c) in all.iter().zip(counts) {
+                    prop_assert_eq!(c, model.get(k).copied().unwrap_or(0));
+                    prop_assert_eq!(counters.get(*k), c);
                 }
                 prop_assert_eq!(counters.len(), model.len());
             }
@@ -258,8 +274,7 @@ mod tests {
     fn listed_keys_map_back_to_their_counters() {
         let counters = Counters::default();
         let key = 0xABCD_0000_1234_5678;
-        counters.increment(key);
-        counters.increment(key);
+        counters.increment_many(&[key, key]);
         let mut listed = Vec::new();
         counters.for_each(&mut |k, c| listed.push((k, c)));
         assert_eq!(listed.len(), 1);

@@ -66,9 +66,7 @@ impl Store for MemoryStore {
 
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         let start = out.len();
-        for key in keys {
-            self.buckets.get(*key, out);
-        }
+        self.buckets.get_many(keys, out);
         out[start..].sort_unstable();
         let mut kept = start;
         for i in start..out.len() {
@@ -101,9 +99,7 @@ impl Store for MemoryStore {
                 if let Some(slot) = self.docs.write().get_mut(doc as usize) {
                     *slot = Some(Arc::clone(&record));
                 }
-                for key in keys {
-                    self.buckets.insert(*key, doc);
-                }
+                self.buckets.insert_many(keys, doc);
                 if distinct {
                     self.originals.fetch_add(1, Ordering::Relaxed);
                 }
@@ -118,9 +114,7 @@ impl Store for MemoryStore {
     fn remove(&self, id: &str, keys: &[BandKey]) -> Option<Arc<Record>> {
         let (_, doc) = self.ids.remove(id)?;
         let record = self.docs.write().get_mut(doc as usize)?.take()?;
-        for key in keys {
-            self.buckets.remove(*key, doc);
-        }
+        self.buckets.remove_many(keys, doc);
         self.free.lock().push(doc);
         self.held.fetch_sub(1, Ordering::Relaxed);
         if record.verdict.kind == Kind::DistinctReport {
@@ -157,17 +151,16 @@ impl Store for MemoryStore {
         self.segment_reports.get(segment)
     }
 
+    fn segment_reports_many(&self, keys: &[u64], out: &mut Vec<u32>) {
+        self.segment_reports.get_many(keys, out);
+    }
+
     fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
-        segments
-            .iter()
-            .map(|s| self.segment_reports.increment(*s))
-            .collect()
+        self.segment_reports.increment_many(segments)
     }
 
     fn sub_segment_reports(&self, segments: &[u64]) {
-        for s in segments {
-            self.segment_reports.decrement(*s);
-        }
+        self.segment_reports.decrement_many(segments);
     }
 
     fn add_furniture_shingles(&self, shingles: &[u32]) {

@@ -10,6 +10,7 @@ pub mod disk;
 mod furniture;
 mod memory;
 mod postings;
+mod shards;
 
 use std::sync::Arc;
 
@@ -138,6 +139,10 @@ pub trait Store: Send + Sync + 'static {
     /// The furniture model's counter under `key` (a segment's hash, or a
     /// salted hash of a segment within a source); 0 if never counted.
     fn segment_reports(&self, key: u64) -> u32;
+
+    /// The counters under `keys`, in order, into `out` (replacing its
+    /// contents): [`Store::segment_reports`] for many keys at once.
+    fn segment_reports_many(&self, keys: &[u64], out: &mut Vec<u32>);
 
     /// Adds one to the counter of each key; returns the new counts, in order.
     fn add_segment_reports(&self, keys: &[u64]) -> Vec<u32>;

@@ -2,23 +2,18 @@
 //!
 //! A multimap from bucket key to article handle, compact because it holds
 //! dozens of postings per article: 8 bytes a posting (a 32-bit key fragment
-//! and a 32-bit handle) in open-addressing tables with linear probing, split
-//! into shards by the key's top bits, each behind its own lock. Keys are
-//! already uniform hashes: the shard takes 8 bits, the slot key the low 32,
-//! so two different keys share a bucket with probability about
+//! and a 32-bit handle) in open-addressing tables with linear probing,
+//! sharded as [`super::shards`] describes. Two different keys share a bucket
+//! when they agree on the 40 bits that place them, with probability about
 //! `postings / 2^40` (a spurious candidate, which verification rejects).
 //!
 //! All postings of one key lie in the run of occupied slots that starts at
 //! the key's home slot (deletion shifts entries back to keep it so), so a
 //! look-up scans one short run, and an insert sees whether its key is new.
 
-use parking_lot::RwLock;
-
+use super::shards::Sharded;
 use super::DocId;
 use crate::core::BandKey;
-
-/// Shards: enough that writers on two cores rarely meet.
-const SHARD_BITS: u32 = 8;
 
 /// Grow a table when more than this share of its slots is taken.
 const MAX_LOAD: f64 = 0.8;
@@ -34,7 +29,7 @@ struct Slot {
 
 const FREE: Slot = Slot { key: 0, doc: EMPTY };
 
-/// One shard: a linear-probing table.
+/// One table: linear probing.
 #[derive(Debug, Default)]
 struct Table {
     slots: Vec<Slot>,
@@ -42,48 +37,34 @@ struct Table {
     keys: usize,
 }
 
-/// Bucket key → handles, sharded.
-#[derive(Debug)]
+/// Bucket key → handles.
+#[derive(Debug, Default)]
 pub(crate) struct Postings {
-    shards: Box<[RwLock<Table>]>,
-}
-
-impl Default for Postings {
-    fn default() -> Self {
-        Postings {
-            shards: (0..1 << SHARD_BITS)
-                .map(|_| RwLock::new(Table::default()))
-                .collect(),
-        }
-    }
-}
-
-fn split(key: BandKey) -> (usize, u32) {
-    ((key >> (64 - SHARD_BITS)) as usize, key as u32)
+    tables: Sharded<Table>,
 }
 
 impl Postings {
-    /// Posts `doc` under `key`.
-    pub(crate) fn insert(&self, key: BandKey, doc: DocId) {
-        let (shard, k) = split(key);
-        self.shards[shard].write().insert(k, doc);
+    /// Posts `doc` under each of `keys`.
+    pub(crate) fn insert_many(&self, keys: &[BandKey], doc: DocId) {
+        self.tables.write_many(keys, |_, t, k| t.insert(k, doc));
     }
 
-    /// Removes the posting of `doc` under `key`, if there is one.
-    pub(crate) fn remove(&self, key: BandKey, doc: DocId) {
-        let (shard, k) = split(key);
-        self.shards[shard].write().remove(k, doc);
+    /// Removes the posting of `doc` under each of `keys`, where there is one.
+    pub(crate) fn remove_many(&self, keys: &[BandKey], doc: DocId) {
+        self.tables.write_many(keys, |_, t, k| t.remove(k, doc));
     }
 
-    /// Appends the handles posted under `key` to `out`.
-    pub(crate) fn get(&self, key: BandKey, out: &mut Vec<DocId>) {
-        let (shard, k) = split(key);
-        self.shards[shard].read().get(k, out);
+    /// Appends the handles posted under any of `keys` to `out` (a handle
+    /// under several keys appears once per key).
+    pub(crate) fn get_many(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
+        self.tables.read_many(keys, |_, t, k| t.get(k, out));
     }
 
     /// Keys with at least one posting.
     pub(crate) fn keys(&self) -> usize {
-        self.shards.iter().map(|s| s.read().keys).sum()
+        let mut n = 0;
+        self.tables.for_each_table(|t, _| n += t.keys);
+        n
     }
 }
 
@@ -214,17 +195,17 @@ mod tests {
                 let key = ((k % 3) << 62) | ((k / 3) * 0x0001_0000_0001);
                 if insert {
                     if model.entry(key).or_default().insert(doc) {
-                        postings.insert(key, doc);
+                        postings.insert_many(&[key], doc);
                     }
                 } else if model.get_mut(&key).is_some_and(|s| s.remove(&doc)) {
-                    postings.remove(key, doc);
+                    postings.remove_many(&[key], doc);
                 }
             }
             model.retain(|_, s| !s.is_empty());
             prop_assert_eq!(postings.keys(), model.len());
             for (key, docs) in &model {
                 let mut got = Vec::new();
-                postings.get(*key, &mut got);
+                postings.get_many(&[*key], &mut got);
                 got.sort_unstable();
                 let mut want: Vec<u32> = docs.iter().copied().collect();
                 want.sort_unstable();

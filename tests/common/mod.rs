@@ -251,6 +251,9 @@ impl Store for HookedStore {
     fn segment_reports(&self, segment: u64) -> u32 {
         self.inner.segment_reports(segment)
     }
+    fn segment_reports_many(&self, keys: &[u64], out: &mut Vec<u32>) {
+        self.inner.segment_reports_many(keys, out)
+    }
     fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
         self.inner.add_segment_reports(segments)
     }
