@@ -108,11 +108,27 @@ impl<T> Sharded<T> {
 /// Groups `keys` by lock: calls `f(lock, [(position in keys, place)])`
 /// once per lock they use, positions in increasing order.
 fn for_each_lock(keys: &[u64], mut f: impl FnMut(usize, &[(usize, Place)])) {
-    let mut placed: Vec<(usize, Place)> = keys.iter().map(|k| place(*k)).enumerate().collect();
-    // Stable: keys under one lock keep their order.
-    placed.sort_by_key(|(_, p)| p.lock);
-    for group in placed.chunk_by(|a, b| a.1.lock == b.1.lock) {
-        f(group[0].1.lock, group);
+    const LOCKS: usize = 1 << LOCK_BITS;
+    // A counting sort by lock: stable, so keys under one lock keep their order.
+    let mut start = [0usize; LOCKS + 1];
+    for key in keys {
+        start[place(*key).lock + 1] += 1;
+    }
+    for lock in 0..LOCKS {
+        start[lock + 1] += start[lock];
+    }
+    let mut next = start;
+    let mut placed = vec![(0, place(0)); keys.len()];
+    for (i, key) in keys.iter().enumerate() {
+        let p = place(*key);
+        placed[next[p.lock]] = (i, p);
+        next[p.lock] += 1;
+    }
+    for lock in 0..LOCKS {
+        let group = &placed[start[lock]..start[lock + 1]];
+        if !group.is_empty() {
+            f(lock, group);
+        }
     }
 }
 
