@@ -124,8 +124,9 @@ fn progress(len: usize, quiet: bool) -> ProgressBar {
 
 /// Sends `corpus` to the server at `addr` with `clients` concurrent clients.
 /// With `rate > 0` (unary only), requests are paced to about `rate` per
-/// second in total (open loop: when a client falls behind its schedule,
-/// latency counts from the scheduled send time).
+/// second in total, evenly spaced (the clients take turns), from the moment
+/// every client is connected (open loop: when a client falls behind its
+/// schedule, latency counts from the scheduled send time).
 /// Ids are prefixed with `run` so that repeated runs do not collide.
 pub async fn run(
     addr: &str,
@@ -141,18 +142,28 @@ pub async fn run(
     let bar = progress(corpus.len(), quiet);
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(corpus.len())));
     let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(clients);
+    // Every client connects and has its requests ready before the clock
+    // starts: a paced client that started late would count its set-up as
+    // latency.
+    let mut ready = Vec::with_capacity(clients);
     for c in 0..clients {
-        let mut client = connect(addr).await?;
+        let client = connect(addr).await?;
         let share: Vec<pb::IngestRequest> = corpus
             .iter()
             .skip(c)
             .step_by(clients)
             .map(|a| request(a, run))
             .collect();
+        ready.push((client, share));
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for (c, (mut client, share)) in ready.into_iter().enumerate() {
         let (bar, latencies, errors) = (bar.clone(), Arc::clone(&latencies), Arc::clone(&errors));
         let interval = (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 / rate));
+        // Clients take turns: client `c` sends `c / rate` after client 0, so
+        // the requests arrive evenly, not in bursts of `clients`.
+        let offset = Duration::from_secs_f64(if rate > 0.0 { c as f64 / rate } else { 0.0 });
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::with_capacity(share.len());
             match mode {
@@ -160,7 +171,7 @@ pub async fn run(
                     for (i, req) in share.into_iter().enumerate() {
                         let scheduled = match interval {
                             Some(every) => {
-                                let at = start + every * i as u32;
+                                let at = start + offset + every * i as u32;
                                 tokio::time::sleep_until(at.into()).await;
                                 // The timer wakes up to a millisecond late: count
                                 // from the real send unless the client fell behind
