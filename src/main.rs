@@ -198,6 +198,11 @@ struct IndexArgs {
     /// Words per shingle.
     #[arg(long, default_value_t = IndexConfig::default().shingle_size)]
     shingle_size: usize,
+    /// Seed of the shingle hash: another seed is another hash function
+    /// (for measuring how much a result owes to the hash; a data directory
+    /// keeps the seed it was written with).
+    #[arg(long, default_value_t = IndexConfig::default().shingle_seed)]
+    shingle_seed: u64,
     /// MinHash permutations (signature length).
     #[arg(long, default_value_t = IndexConfig::default().permutations)]
     permutations: usize,
@@ -269,6 +274,7 @@ impl From<IndexArgs> for IndexConfig {
     fn from(a: IndexArgs) -> Self {
         IndexConfig {
             shingle_size: a.shingle_size,
+            shingle_seed: a.shingle_seed,
             permutations: a.permutations,
             lsh_threshold: a.lsh_threshold,
             lsh_min_recall: a.lsh_min_recall,

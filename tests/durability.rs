@@ -246,6 +246,13 @@ fn other_parameters_and_a_second_process_are_refused() {
     let msg = err.to_string();
     assert!(msg.contains("--permutations 128"), "{msg}");
     assert!(msg.contains("--permutations 64"), "{msg}");
+    let reseeded = IndexConfig {
+        shingle_seed: 7,
+        ..IndexConfig::default()
+    };
+    let err = Index::open(reseeded, MemoryStore::new(), &durability(&dir))
+        .expect_err("another shingle hash cannot read these sets");
+    assert!(err.to_string().contains("--shingle-seed 7"), "{err}");
     assert_eq!(
         open(&dir).expect("same parameters").stats().documents,
         list.len()

@@ -361,6 +361,15 @@ async fn a_panic_in_the_store_is_internal_and_the_server_goes_on() {
 
     let status = server.ingest(article("panic-me", &text)).await.unwrap_err();
     assert_status(&status, Code::Internal, &["panicked", "not changed"]);
+    // A large article is handled on the blocking pool, not on the async
+    // worker: the same answer from there.
+    let large = text.repeat(20_000 / text.len() + 1);
+    assert!(large.len() > 16 * 1024);
+    let status = server
+        .ingest(article("panic-me", &large))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::Internal, &["panicked", "not changed"]);
     let after = server.stats().await;
     assert_eq!(after.documents, before.documents);
     assert_eq!(after.buckets, before.buckets);

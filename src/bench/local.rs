@@ -48,7 +48,7 @@ pub fn run(corpus: &[LabeledArticle], config: IndexConfig) -> Result<LocalReport
     let bytes: usize = articles.iter().map(|a| a.text.len() + a.title.len()).sum();
     let n = articles.len().max(1);
 
-    let shingler = Shingler::new(config.shingle_size);
+    let shingler = Shingler::with_seed(config.shingle_size, config.shingle_seed);
     let hasher = MinHasher::new(config.permutations);
     let start = Instant::now();
     let mut sink = 0u64;

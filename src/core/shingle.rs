@@ -123,12 +123,28 @@ fn combine(window: &[u64], seed: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shingler {
     k: usize,
+    seed: u64,
 }
+
+/// Spreads a shingler seed over the combiner's start value.
+const SEED_SPREAD: u64 = 0xD6E8_FEB8_6659_FD93;
 
 impl Shingler {
     /// A shingler of `k` words per shingle; `k` is at least 1.
     pub fn new(k: usize) -> Self {
-        Shingler { k: k.max(1) }
+        Self::with_seed(k, 0)
+    }
+
+    /// A shingler whose shingle hashes are drawn with `seed` (0 is
+    /// [`Shingler::new`]'s). Another seed gives another, equally good, hash
+    /// function: what sampled sets keep and where MinHash puts each shingle
+    /// change, so comparing seeds measures how much a result owes to the
+    /// hash function's luck.
+    pub fn with_seed(k: usize, seed: u64) -> Self {
+        Shingler {
+            k: k.max(1),
+            seed: seed.wrapping_mul(SEED_SPREAD),
+        }
     }
 
     /// Words per shingle.
@@ -151,7 +167,7 @@ impl Shingler {
             return Vec::new();
         }
         let k = self.k.min(words.len());
-        let seed = k as u64;
+        let seed = k as u64 ^ self.seed;
         let mut out = Vec::with_capacity(words.len() + 1 - k);
         if k == 3 {
             // The default, unrolled.
@@ -195,6 +211,16 @@ mod tests {
                 .collect();
             assert_eq!(numeric, digits, "{text:?}");
         }
+    }
+
+    #[test]
+    fn seed_zero_is_the_default_hash_and_other_seeds_differ() {
+        let words: Vec<u64> = word_hashes("the kremlin said on sunday").collect();
+        let default = Shingler::new(3).shingle_hashes(&words);
+        assert_eq!(Shingler::with_seed(3, 0).shingle_hashes(&words), default);
+        let other = Shingler::with_seed(3, 1).shingle_hashes(&words);
+        assert_eq!(other.len(), default.len());
+        assert!(other.iter().all(|h| !default.contains(h)));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::core::lsh::LshParamsError;
 pub struct IndexConfig {
     /// Words per shingle.
     pub shingle_size: usize,
+    /// Seed of the shingle hash (0 by default): another seed gives another
+    /// hash function, to measure how much a result owes to the hash's luck.
+    pub shingle_seed: u64,
     /// MinHash permutations (signature length).
     pub permutations: usize,
     /// Jaccard resemblance the LSH bands are tuned to find.
@@ -83,6 +86,7 @@ impl Default for IndexConfig {
     fn default() -> Self {
         IndexConfig {
             shingle_size: 3,
+            shingle_seed: 0,
             permutations: 128,
             lsh_threshold: 0.3,
             lsh_min_recall: 0.95,

@@ -58,6 +58,7 @@ const CHUNK: usize = 8192;
 pub(crate) struct Compat {
     format: u32,
     shingle_size: u32,
+    shingle_seed: u64,
     permutations: u32,
     bands: u32,
     rows: u32,
@@ -69,8 +70,9 @@ impl std::fmt::Display for Compat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "--shingle-size {} --permutations {} ({} bands × {} rows) --lead-keys {} --lead-window {} (format {})",
+            "--shingle-size {} --shingle-seed {} --permutations {} ({} bands × {} rows) --lead-keys {} --lead-window {} (format {})",
             self.shingle_size,
+            self.shingle_seed,
             self.permutations,
             self.bands,
             self.rows,
@@ -466,6 +468,7 @@ impl<S: Store> Index<S> {
         Compat {
             format: FORMAT,
             shingle_size: n(self.config.shingle_size),
+            shingle_seed: self.config.shingle_seed,
             permutations: n(self.config.permutations),
             bands: n(self.lsh.bands),
             rows: n(self.lsh.rows),

@@ -114,7 +114,7 @@ impl<S: Store> Index<S> {
             config.lsh_min_recall,
         )?;
         Ok(Index {
-            shingler: Shingler::new(config.shingle_size),
+            shingler: Shingler::with_seed(config.shingle_size, config.shingle_seed),
             hasher: MinHasher::new(config.permutations),
             lsh,
             store,
