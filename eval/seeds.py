@@ -15,6 +15,7 @@ ROWS = [
     ("shipped defaults (sampled 1 in 4 above 256)", ""),
     ("whole sets (no sampling)", "--set-sample-above 0"),
     ("sampled 1 in 2", "--set-sample-rate 2"),
+    ("4-shingles", "--shingle-size 4"),
 ]
 
 
