@@ -291,6 +291,14 @@ impl<S: Store> Index<S> {
         (hashes, compact)
     }
 
+    /// The bucket keys a held article is posted under, as its fingerprint
+    /// had them: band keys recomputed from its signature, then its lead keys.
+    pub(crate) fn record_keys(&self, record: &crate::storage::Record) -> Vec<BandKey> {
+        let mut keys = self.lsh.band_keys(&record.signature);
+        keys.extend_from_slice(&record.lead_keys);
+        keys
+    }
+
     /// Hashes of the first `lead_keys` windows of `lead_window` words of the
     /// body's content (one window of all of it when shorter).
     fn lead_keys(&self, body: &[u64]) -> Vec<BandKey> {
@@ -377,5 +385,34 @@ impl<S: Store> Index<S> {
         let distinct = record.verdict.kind == crate::model::Kind::DistinctReport;
         let (counters, _) = Self::counters_of(&record.segments, record.source, distinct);
         self.store.sub_segment_reports(&counters);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::index::{Index, IndexConfig, MatchOptions};
+    use crate::model::Article;
+    use crate::storage::Store;
+
+    #[test]
+    fn a_held_article_is_posted_under_the_keys_recomputed_from_its_record() {
+        let index = Index::in_memory(IndexConfig::default()).expect("default config");
+        let article = Article {
+            id: "a".into(),
+            title: "Talks resume".into(),
+            text: "The two sides met again on Tuesday in Geneva. Officials said the \
+                   talks would go on for a week, and that both delegations had \
+                   brought new proposals on the border question."
+                .into(),
+            source: "wire".into(),
+            published_at: 0,
+        };
+        let fp = index.fingerprint(&article).expect("has words");
+        assert!(fp.keys.len() > index.lsh.bands, "band keys and lead keys");
+        index
+            .ingest(&article, &MatchOptions::default())
+            .expect("ingests");
+        let held = index.store.get_by_id("a").expect("held");
+        assert_eq!(index.record_keys(&held), fp.keys);
     }
 }

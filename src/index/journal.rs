@@ -530,7 +530,7 @@ impl<S: Store> Index<S> {
     fn keys_of(&self, id: &str) -> Vec<crate::core::BandKey> {
         self.store
             .get_by_id(id)
-            .map(|r| r.keys.to_vec())
+            .map(|r| self.record_keys(&r))
             .unwrap_or_default()
     }
 
@@ -539,7 +539,7 @@ impl<S: Store> Index<S> {
     fn hold(&self, record: Record) {
         self.arrivals
             .fetch_max(record.arrival + 1, Ordering::Relaxed);
-        let keys = record.keys.clone();
+        let keys = self.record_keys(&record);
         if let (Ok(stored), Some(ages)) = (self.store.insert(record, &keys), &self.ages) {
             ages.insert(&stored);
         }

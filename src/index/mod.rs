@@ -206,7 +206,7 @@ impl<S: Store> Index<S> {
                 }
                 .into_boxed_slice(),
                 figures: std::mem::take(&mut fp.figures).into_boxed_slice(),
-                keys: fp.keys.clone().into_boxed_slice(),
+                lead_keys: fp.keys[self.lsh.bands.min(fp.keys.len())..].into(),
                 segments: segments.clone().into_boxed_slice(),
                 source: fp.source,
                 shingles: fp.shingles,
@@ -267,7 +267,8 @@ impl<S: Store> Index<S> {
         let Some(held) = self.store.get_by_id(id) else {
             return Ok(None);
         };
-        let _guard = self.stripes.lock(&held.keys, id);
+        let keys = self.record_keys(&held);
+        let _guard = self.stripes.lock(&keys, id);
         // Removed, or removed and stored again, while we took the locks.
         match self.store.get_by_id(id) {
             Some(now) if now.arrival == held.arrival => {}
@@ -276,7 +277,7 @@ impl<S: Store> Index<S> {
         if let Some(journal) = &self.journal {
             journal.remove(id, evicted)?;
         }
-        let removed = self.store.remove(id, &held.keys);
+        let removed = self.store.remove(id, &keys);
         if let Some(record) = &removed {
             self.unlearn_furniture(record);
             if let Some(ages) = &self.ages {

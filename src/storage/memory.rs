@@ -92,7 +92,7 @@ impl Store for MemoryStore {
             Entry::Vacant(slot) => {
                 let distinct = record.verdict.kind == Kind::DistinctReport;
                 self.record_bytes
-                    .fetch_add(record.approx_bytes(), Ordering::Relaxed);
+                    .fetch_add(record.approx_bytes(keys.len()), Ordering::Relaxed);
                 let doc = self.allocate();
                 record.doc = doc;
                 let record = Arc::new(record);
@@ -121,7 +121,7 @@ impl Store for MemoryStore {
             self.originals.fetch_sub(1, Ordering::Relaxed);
         }
         self.record_bytes
-            .fetch_sub(record.approx_bytes(), Ordering::Relaxed);
+            .fetch_sub(record.approx_bytes(keys.len()), Ordering::Relaxed);
         Some(record)
     }
 

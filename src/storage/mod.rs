@@ -44,8 +44,10 @@ pub struct Record {
     /// Its content segments holding a figure: (hash with figures masked,
     /// segment hash), sorted.
     pub figures: Box<[(u32, u32)]>,
-    /// The bucket keys it is posted under (LSH bands, then lead keys).
-    pub keys: Box<[BandKey]>,
+    /// Its lead keys. It is posted under its LSH band keys, then these; the
+    /// band keys are not stored but recomputed from the signature when
+    /// needed (`Index::record_keys`).
+    pub lead_keys: Box<[BandKey]>,
     /// Hashes of its segments, sorted and distinct: what the furniture model
     /// counted for it, and takes back when it is removed.
     pub segments: Box<[u64]>,
@@ -80,19 +82,18 @@ impl Record {
         }
     }
 
-    /// Approximate bytes it takes in memory, with its postings.
-    pub fn approx_bytes(&self) -> u64 {
+    /// Approximate bytes it takes in memory, with its `postings` bucket
+    /// postings.
+    pub fn approx_bytes(&self, postings: usize) -> u64 {
         let own = std::mem::size_of::<Self>()
             + self.id.len()
             + 4 * self.signature.len()
             + 4 * self.set.len()
             + 8 * self.figures.len()
-            + 8 * self.keys.len()
+            + 8 * self.lead_keys.len()
             + 8 * self.segments.len()
             + self.verdict.matches.len() * std::mem::size_of::<crate::model::Match>();
-        // A posting costs about a bucket entry (key, inline handle, control
-        // byte, load-factor slack) in the bucket map.
-        (own + POSTING_BYTES * self.keys.len()) as u64
+        (own + POSTING_BYTES * postings) as u64
     }
 }
 
