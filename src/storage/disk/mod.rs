@@ -84,6 +84,35 @@ pub const SNAPSHOT_MAGIC: [u8; MAGIC_LEN] = *b"SYNDSNP1";
 /// treated as corruption.
 pub const MAX_FRAME_LEN: u32 = 256 << 20;
 
+/// An opened data file: its length, a buffered reader past its magic, and
+/// the magic bytes read (fewer than [`MAGIC_LEN`] when the file is shorter).
+pub(crate) struct Opened {
+    pub(crate) len: u64,
+    pub(crate) reader: std::io::BufReader<std::fs::File>,
+    pub(crate) magic: Vec<u8>,
+}
+
+/// Reads the length and the magic of the opened file at `path`, buffering
+/// the rest with `capacity` bytes: how the snapshot and log readers start.
+pub(crate) fn read_magic(
+    path: &Path,
+    file: std::fs::File,
+    capacity: usize,
+) -> Result<Opened, DiskError> {
+    use std::io::Read;
+    let len = file
+        .metadata()
+        .map_err(|e| DiskError::io(path, "read the size of", e))?
+        .len();
+    let mut reader = std::io::BufReader::with_capacity(capacity, file);
+    let mut magic = Vec::with_capacity(MAGIC_LEN);
+    (&mut reader)
+        .take(MAGIC_LEN as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| DiskError::io(path, "read", e))?;
+    Ok(Opened { len, reader, magic })
+}
+
 /// Path of the current snapshot: `DIR/snapshot.bin`.
 pub fn snapshot_path(dir: &Path) -> PathBuf {
     dir.join(SNAPSHOT_FILE)

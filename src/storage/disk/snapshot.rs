@@ -22,7 +22,7 @@
 //! [`DiskError::CorruptSnapshot`].
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::frame::{frame_len, write_frame_parts, FrameError, FrameReader, FRAME_HEADER_LEN};
@@ -235,16 +235,7 @@ impl SnapshotReader {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(DiskError::io(&path, "open", e)),
         };
-        let len = file
-            .metadata()
-            .map_err(|e| DiskError::io(&path, "read the size of", e))?
-            .len();
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut magic = Vec::with_capacity(MAGIC_LEN);
-        (&mut reader)
-            .take(MAGIC_LEN as u64)
-            .read_to_end(&mut magic)
-            .map_err(|e| DiskError::io(&path, "read", e))?;
+        let super::Opened { len, reader, magic } = super::read_magic(&path, file, 1 << 20)?;
         if magic.len() < MAGIC_LEN {
             return Err(corrupt(
                 &path,

@@ -20,7 +20,7 @@
 //!   [`TornTail`]; [`cut_torn_tail`] removes it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -537,16 +537,11 @@ pub fn replay_log<E>(
     mut f: impl FnMut(&[u8]) -> Result<(), E>,
 ) -> Result<LogReplay, ReplayError<E>> {
     let file = File::open(path).map_err(|e| DiskError::io(path, "open", e))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| DiskError::io(path, "read the size of", e))?
-        .len();
-    let mut reader = BufReader::with_capacity(256 << 10, file);
-    let mut head = Vec::with_capacity(MAGIC_LEN);
-    (&mut reader)
-        .take(MAGIC_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| DiskError::io(path, "read", e))?;
+    let super::Opened {
+        len: file_len,
+        reader,
+        magic: head,
+    } = super::read_magic(path, file, 256 << 10)?;
     match check_magic(&head, file_len) {
         Magic::Good => {}
         Magic::Torn(reason) => {
