@@ -10,7 +10,7 @@
 //! taken for furniture). A count of zero frees its slot, and deletion shifts
 //! the run back so look-ups stop at the first empty slot.
 
-use super::shards::Sharded;
+use super::shards::{Sharded, Touch};
 
 /// Grow a table when more than this share of its slots is taken.
 const MAX_LOAD: f64 = 0.8;
@@ -87,6 +87,15 @@ impl Counters {
                 f(key_of(slot.key), slot.count);
             }
         });
+    }
+}
+
+impl Touch for Table {
+    fn touch(&self, low: u32) -> u32 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        self.slots[self.home(low)].count
     }
 }
 

@@ -11,7 +11,7 @@
 //! the key's home slot (deletion shifts entries back to keep it so), so a
 //! look-up scans one short run, and an insert sees whether its key is new.
 
-use super::shards::Sharded;
+use super::shards::{Sharded, Touch};
 use super::DocId;
 use crate::core::BandKey;
 
@@ -65,6 +65,15 @@ impl Postings {
         let mut n = 0;
         self.tables.for_each_table(|t, _| n += t.keys);
         n
+    }
+}
+
+impl Touch for Table {
+    fn touch(&self, low: u32) -> u32 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        self.slots[self.home(low)].doc
     }
 }
 

@@ -44,6 +44,13 @@ fn key_of(lock: usize, table: usize, low: u32) -> u64 {
         | u64::from(low)
 }
 
+/// A table that can load the first slot a key's look-up will read.
+pub(crate) trait Touch {
+    /// Reads the home slot of `low` (its first probe) and returns a word of
+    /// it, so a batch can start all its cache misses before using any.
+    fn touch(&self, low: u32) -> u32;
+}
+
 /// Tables of `T`, [`TABLES`] under each of `2^LOCK_BITS` locks.
 #[derive(Debug)]
 pub(crate) struct Sharded<T> {
@@ -60,7 +67,7 @@ impl<T: Default> Default for Sharded<T> {
     }
 }
 
-impl<T> Sharded<T> {
+impl<T: Touch> Sharded<T> {
     /// Calls `f` with the table of `key` and the key's low 32 bits.
     pub(crate) fn read<R>(&self, key: u64, f: impl FnOnce(&T, u32) -> R) -> R {
         let p = place(key);
@@ -78,6 +85,7 @@ impl<T> Sharded<T> {
     pub(crate) fn read_many(&self, keys: &[u64], mut f: impl FnMut(usize, &T, u32)) {
         for_each_lock(keys, |lock, group| {
             let tables = self.locks[lock].read();
+            touch_all(&tables, group);
             for &(i, p) in group {
                 f(i, &tables[p.table], p.low);
             }
@@ -88,6 +96,7 @@ impl<T> Sharded<T> {
     pub(crate) fn write_many(&self, keys: &[u64], mut f: impl FnMut(usize, &mut T, u32)) {
         for_each_lock(keys, |lock, group| {
             let mut tables = self.locks[lock].write();
+            touch_all(&tables, group);
             for &(i, p) in group {
                 f(i, &mut tables[p.table], p.low);
             }
@@ -103,6 +112,20 @@ impl<T> Sharded<T> {
             }
         }
     }
+}
+
+/// Loads the home slot of every key in `group` before any is used: the
+/// loads are independent, so their cache misses overlap, where a look-up
+/// loop waits on each probe's miss before its next branch.
+fn touch_all<T: Touch>(tables: &[T], group: &[(usize, Place)]) {
+    if group.len() < 2 {
+        return;
+    }
+    let mut any = 0;
+    for &(_, p) in group {
+        any ^= tables[p.table].touch(p.low);
+    }
+    std::hint::black_box(any);
 }
 
 /// Groups `keys` by lock: calls `f(lock, [(position in keys, place)])`
@@ -135,6 +158,12 @@ fn for_each_lock(keys: &[u64], mut f: impl FnMut(usize, &[(usize, Place)])) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Touch for Vec<u32> {
+        fn touch(&self, _: u32) -> u32 {
+            0
+        }
+    }
 
     #[test]
     fn a_rebuilt_key_lives_where_the_key_does() {
