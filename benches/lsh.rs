@@ -122,8 +122,8 @@ impl Corpus {
             values
                 .iter()
                 .map(|v| {
-                    let low = (1u32 << (31 - v.leading_zeros().min(31))) - 1;
-                    (v & !low) | (rng.next_u64() as u32 & low)
+                    let low = (1u16 << (15 - v.leading_zeros().min(15))) - 1;
+                    (v & !low) | (rng.next_u64() as u16 & low)
                 })
                 .collect(),
         )

@@ -95,7 +95,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             sets.iter()
                 .map(|s| hasher.signature(black_box(s.hashes())).values()[0])
-                .fold(0u32, |acc, v| acc ^ v)
+                .fold(0u16, |acc, v| acc ^ v)
         })
     });
     g.bench_function("band_keys", |b| {

@@ -141,7 +141,7 @@ fn minhash_mean_error_matches_theory() {
 /// Golden values: signatures and band keys are stored and compared across
 /// processes and machines, so they must never drift (a change here breaks
 /// every stored index and must be deliberate: bump `FORMAT` in
-/// `src/index/journal.rs` with it, as format 2 did).
+/// `src/index/journal.rs` with it, as formats 2 and 3 did).
 #[test]
 fn band_keys_are_stable_across_runs_and_machines() {
     let text = normalize(
@@ -158,10 +158,12 @@ fn band_keys_are_stable_across_runs_and_machines() {
 }
 
 const GOLDEN_BANDS_ROWS: (usize, usize) = (32, 2);
-const GOLDEN_SIG_HEAD: [u32; 4] = [229_134_556, 229_134_556, 877_651_515, 877_651_515];
+/// Format 2 kept 32-bit minima (229_134_556, 229_134_556, 877_651_515,
+/// 877_651_515); format 3 keeps their top 16 bits.
+const GOLDEN_SIG_HEAD: [u16; 4] = [3_496, 3_496, 13_391, 13_391];
 const GOLDEN_KEYS_HEAD: [u64; 4] = [
-    0x9247_b676_bca4_9dd3,
-    0x4fa3_21c1_8137_36c1,
-    0x938c_1914_aa5d_130a,
-    0xa1f2_3f3f_36e2_4814,
+    0x4196_b9e5_c271_8afb,
+    0x2761_d93d_86b9_6a26,
+    0x2ea9_2d88_9234_875f,
+    0x72e2_8f70_06e7_4523,
 ];

@@ -119,7 +119,7 @@ impl LshParams {
     /// `bands × rows` are not banded (they still count in verification).
     pub fn band_keys(&self, signature: &Signature) -> Vec<BandKey> {
         let values = signature.values();
-        let mut buf = Vec::with_capacity(4 * self.rows);
+        let mut buf = Vec::with_capacity(2 * self.rows);
         (0..self.bands)
             .map(|band| {
                 buf.clear();

@@ -1,23 +1,35 @@
 //! MinHash signatures over shingle hashes, by one-permutation hashing with
-//! optimal densification (see [`MinHasher`]). Everything derives from a fixed
-//! seed, so a signature is the same on every run and every machine.
+//! optimal densification (see [`MinHasher`]), each minimum kept to its top
+//! [`VALUE_BITS`] bits (b-bit MinHash). Everything derives from a fixed seed,
+//! so a signature is the same on every run and every machine.
 
 /// The seed the default coefficients are drawn from. Changing it changes every
 /// signature, so stored indices would no longer match.
 pub const DEFAULT_SEED: u64 = 0x5EED_5D7C_0000_0001;
 
-/// A MinHash signature: the minimum of each permutation over the set.
+/// Bits kept of each minimum.
+///
+/// A held article keeps its signature, so its width is memory: 16 bits is
+/// 256 bytes at 128 permutations instead of 512. Two minima that differ
+/// agree on their top 16 bits with probability 2^-16 (b-bit MinHash, Li and
+/// König 2010), far below what an estimate resolves (see
+/// [`Signature::jaccard`]); a band of two values still has 32 bits to tell
+/// buckets apart.
+pub const VALUE_BITS: u32 = 16;
+
+/// A MinHash signature: the top [`VALUE_BITS`] bits of the minimum of each
+/// permutation over the set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Signature(Box<[u32]>);
+pub struct Signature(Box<[u16]>);
 
 impl Signature {
     /// Wraps raw minima (e.g. read back from storage).
-    pub fn from_values(values: Vec<u32>) -> Self {
+    pub fn from_values(values: Vec<u16>) -> Self {
         Signature(values.into_boxed_slice())
     }
 
     /// The minima, one per permutation.
-    pub fn values(&self) -> &[u32] {
+    pub fn values(&self) -> &[u16] {
         &self.0
     }
 
@@ -33,6 +45,12 @@ impl Signature {
 
     /// The estimated Jaccard resemblance: the share of permutations whose
     /// minima agree. Signatures of different lengths estimate 0.
+    ///
+    /// Minima that differ agree in [`VALUE_BITS`] bits with probability
+    /// 2^-16, which is not corrected for: it is far below the estimate's
+    /// resolution (1/128 at 128 permutations), and a correction would move
+    /// estimates that sit exactly on a threshold, such as 32/128 = 0.25,
+    /// to just under it.
     pub fn jaccard(&self, other: &Signature) -> f64 {
         if self.0.len() != other.0.len() || self.0.is_empty() {
             return 0.0;
@@ -85,7 +103,7 @@ impl MinHasher {
     }
 
     /// The signature of a set of shingle hashes (duplicates are harmless).
-    /// The empty set gets all `u32::MAX`, which estimates 1 against another
+    /// The empty set gets all-ones values, which estimates 1 against another
     /// empty set: callers reject empty documents before comparing.
     pub fn signature(&self, hashes: &[u64]) -> Signature {
         let k = self.bins;
@@ -99,7 +117,7 @@ impl MinHasher {
             filled[bin] = true;
         }
         if hashes.is_empty() || filled.iter().all(|f| *f) {
-            return Signature(mins.into_boxed_slice());
+            return Signature::keep_top_bits(&mins);
         }
         let sparse = mins.clone();
         for bin in 0..k {
@@ -117,7 +135,18 @@ impl MinHasher {
                 }
             }
         }
-        Signature(mins.into_boxed_slice())
+        Signature::keep_top_bits(&mins)
+    }
+}
+
+impl Signature {
+    /// The signature of full 32-bit minima: the top [`VALUE_BITS`] of each.
+    fn keep_top_bits(mins: &[u32]) -> Self {
+        Signature(
+            mins.iter()
+                .map(|m| (m >> (32 - VALUE_BITS)) as u16)
+                .collect(),
+        )
     }
 }
 

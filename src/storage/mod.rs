@@ -87,7 +87,7 @@ impl Record {
     pub fn approx_bytes(&self, postings: usize) -> u64 {
         let own = std::mem::size_of::<Self>()
             + self.id.len()
-            + 4 * self.signature.len()
+            + std::mem::size_of_val(self.signature.values())
             + 4 * self.set.len()
             + 8 * self.figures.len()
             + 8 * self.lead_keys.len()
