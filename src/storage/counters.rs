@@ -10,10 +10,8 @@
 //! taken for furniture). A count of zero frees its slot, and deletion shifts
 //! the run back so look-ups stop at the first empty slot.
 
+use super::probe::{distance, grown, home, is_full, next};
 use super::shards::{Sharded, Touch};
-
-/// Grow a table when more than this share of its slots is taken.
-const MAX_LOAD: f64 = 0.8;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
@@ -101,16 +99,15 @@ impl Touch for Table {
 
 impl Table {
     fn home(&self, key: u32) -> usize {
-        let h = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 32) as usize & (self.slots.len() - 1)
+        home(key, self.slots.len())
     }
 
     /// The slot holding `key`, or the empty slot ending its run.
     fn find(&self, key: u32) -> usize {
-        let mask = self.slots.len() - 1;
+        let size = self.slots.len();
         let mut i = self.home(key);
         while self.slots[i].count != 0 && self.slots[i].key != key {
-            i = (i + 1) & mask;
+            i = next(i, size);
         }
         i
     }
@@ -125,7 +122,7 @@ impl Table {
     /// Replaces `key`'s count (0 when absent) with `f` of it; a new count of
     /// zero frees the slot. Returns the new count.
     fn update(&mut self, key: u32, f: impl FnOnce(u32) -> u32) -> u32 {
-        if (self.len + 1) as f64 > MAX_LOAD * self.slots.len() as f64 {
+        if is_full(self.len, self.slots.len()) {
             self.grow();
         }
         let i = self.find(key);
@@ -146,20 +143,16 @@ impl Table {
     /// Empties slot `i`, shifting back the entries after it that would
     /// otherwise be cut off from their home slot.
     fn free(&mut self, mut i: usize) {
-        let mask = self.slots.len() - 1;
+        let size = self.slots.len();
         let mut j = i;
         loop {
-            j = (j + 1) & mask;
+            j = next(j, size);
             if self.slots[j].count == 0 {
                 break;
             }
             let home = self.home(self.slots[j].key);
             // The entry at `j` may stay only if its home lies cyclically in (i, j].
-            let stays = if i <= j {
-                i < home && home <= j
-            } else {
-                i < home || home <= j
-            };
+            let stays = distance(home, j, size) < distance(i, j, size);
             if !stays {
                 self.slots[i] = self.slots[j];
                 i = j;
@@ -170,13 +163,12 @@ impl Table {
     }
 
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(16);
+        let size = grown(self.slots.len());
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        let mask = size - 1;
         for slot in old.into_iter().filter(|s| s.count > 0) {
             let mut i = self.home(slot.key);
             while self.slots[i].count != 0 {
-                i = (i + 1) & mask;
+                i = next(i, size);
             }
             self.slots[i] = slot;
         }

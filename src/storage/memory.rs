@@ -32,9 +32,9 @@ pub struct MemoryStore {
 }
 
 /// Approximate bytes of one furniture-model counter (an 8-byte slot in a
-/// table between 40% and 80% full) and of one furniture shingle in their
-/// hash tables.
-const COUNTER_BYTES: u64 = 13;
+/// table between 53% and 80% full, see `probe`) and of one furniture
+/// shingle in their hash tables.
+const COUNTER_BYTES: u64 = 12;
 const FURNITURE_BYTES: u64 = 8;
 
 impl MemoryStore {

@@ -10,6 +10,7 @@ pub mod disk;
 mod furniture;
 mod memory;
 mod postings;
+mod probe;
 mod shards;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use crate::core::{BandKey, Signature};
 use crate::model::Verdict;
 
 /// Approximate bytes of one bucket posting (see [`Record::approx_bytes`]):
-/// an 8-byte slot in a table kept at most 80% full.
+/// an 8-byte slot in a table kept between 53% and 80% full.
 pub const POSTING_BYTES: usize = 12;
 
 /// The store's internal handle for a held article: reused once the article

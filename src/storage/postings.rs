@@ -11,12 +11,10 @@
 //! the key's home slot (deletion shifts entries back to keep it so), so a
 //! look-up scans one short run, and an insert sees whether its key is new.
 
+use super::probe::{distance, grown, home, is_full, next};
 use super::shards::{Sharded, Touch};
 use super::DocId;
 use crate::core::BandKey;
-
-/// Grow a table when more than this share of its slots is taken.
-const MAX_LOAD: f64 = 0.8;
 
 /// The slot marker of an empty slot (no handle is `u32::MAX`).
 const EMPTY: u32 = u32::MAX;
@@ -79,23 +77,21 @@ impl Touch for Table {
 
 impl Table {
     fn home(&self, key: u32) -> usize {
-        // Fibonacci hashing spreads even keys that are not uniform.
-        let h = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 32) as usize & (self.slots.len() - 1)
+        home(key, self.slots.len())
     }
 
     fn insert(&mut self, key: u32, doc: DocId) {
-        if (self.len + 1) as f64 > MAX_LOAD * self.slots.len() as f64 {
+        if is_full(self.len, self.slots.len()) {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
+        let size = self.slots.len();
         let mut i = self.home(key);
         let mut new_key = true;
         while self.slots[i].doc != EMPTY {
             if self.slots[i].key == key {
                 new_key = false;
             }
-            i = (i + 1) & mask;
+            i = next(i, size);
         }
         self.slots[i] = Slot { key, doc };
         self.len += 1;
@@ -106,13 +102,13 @@ impl Table {
         if self.len == 0 {
             return;
         }
-        let mask = self.slots.len() - 1;
+        let size = self.slots.len();
         let mut i = self.home(key);
         while self.slots[i].doc != EMPTY {
             if self.slots[i].key == key {
                 out.push(self.slots[i].doc);
             }
-            i = (i + 1) & mask;
+            i = next(i, size);
         }
     }
 
@@ -120,7 +116,7 @@ impl Table {
         if self.len == 0 {
             return;
         }
-        let mask = self.slots.len() - 1;
+        let size = self.slots.len();
         let mut i = self.home(key);
         let mut others = false;
         let found = loop {
@@ -134,13 +130,13 @@ impl Table {
                 }
                 others = true;
             }
-            i = (i + 1) & mask;
+            i = next(i, size);
         };
         // Any other posting of the key after the removed one?
-        let mut j = (found + 1) & mask;
+        let mut j = next(found, size);
         while !others && self.slots[j].doc != EMPTY {
             others = self.slots[j].key == key;
-            j = (j + 1) & mask;
+            j = next(j, size);
         }
         self.delete_at(found);
         self.len -= 1;
@@ -151,31 +147,28 @@ impl Table {
     /// of the run back so that none is separated from its home by an empty
     /// slot.
     fn delete_at(&mut self, mut hole: usize) {
-        let mask = self.slots.len() - 1;
-        let mut i = (hole + 1) & mask;
+        let size = self.slots.len();
+        let mut i = next(hole, size);
         while self.slots[i].doc != EMPTY {
             let home = self.home(self.slots[i].key);
             // Can the entry at i move to the hole? Only if its home is not
             // strictly between the hole and i (cyclically).
-            let dist_home = i.wrapping_sub(home) & mask;
-            let dist_hole = i.wrapping_sub(hole) & mask;
-            if dist_home >= dist_hole {
+            if distance(home, i, size) >= distance(hole, i, size) {
                 self.slots[hole] = self.slots[i];
                 hole = i;
             }
-            i = (i + 1) & mask;
+            i = next(i, size);
         }
         self.slots[hole] = FREE;
     }
 
     fn grow(&mut self) {
-        let cap = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![FREE; cap]);
-        let mask = cap - 1;
+        let size = grown(self.slots.len());
+        let old = std::mem::replace(&mut self.slots, vec![FREE; size]);
         for slot in old.into_iter().filter(|s| s.doc != EMPTY) {
             let mut i = self.home(slot.key);
             while self.slots[i].doc != EMPTY {
-                i = (i + 1) & mask;
+                i = next(i, size);
             }
             self.slots[i] = slot;
         }
