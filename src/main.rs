@@ -227,13 +227,15 @@ struct IndexArgs {
     /// Largest title plus text accepted, in bytes.
     #[arg(long, default_value_t = IndexConfig::default().max_text_bytes)]
     max_text_bytes: usize,
-    /// A segment in this many distinct reports is site furniture (0 = off).
-    #[arg(long, default_value_t = IndexConfig::default().furniture_reports)]
-    furniture_reports: u32,
+    /// A segment in this many distinct reports is site furniture (0 = off)
+    /// [default: 2; 0 with --footprint lean].
+    #[arg(long)]
+    furniture_reports: Option<u32>,
     /// A segment in this many earlier articles of the same source (and a fifth
-    /// of them) is that site's furniture (0 = off).
-    #[arg(long, default_value_t = IndexConfig::default().source_furniture_articles)]
-    source_furniture_articles: u32,
+    /// of them) is that site's furniture (0 = off) [default: 1; 0 with
+    /// --footprint lean].
+    #[arg(long)]
+    source_furniture_articles: Option<u32>,
     /// Of the sentences with figures two articles share once figures are
     /// masked, the share that must match exactly for a copy (0 = off).
     #[arg(long, default_value_t = IndexConfig::default().number_agreement)]
@@ -247,9 +249,18 @@ struct IndexArgs {
     /// Words per lead key.
     #[arg(long, default_value_t = IndexConfig::default().lead_window)]
     lead_window: usize,
-    /// Verify candidates exactly on stored shingle sets, or from signatures.
-    #[arg(long, value_enum, default_value_t = VerifyArg::Exact)]
-    verification: VerifyArg,
+    /// Verify candidates exactly on stored shingle sets, or from signatures
+    /// [default: exact; signature with --footprint lean].
+    #[arg(long, value_enum)]
+    verification: Option<VerifyArg>,
+    /// What is kept of each held article: `full` (about 3 KB: shingle sets
+    /// for exact verification, the furniture model's counts) or `lean`
+    /// (about 1 KB: signature and bucket postings only; verification from
+    /// signatures, no furniture learning; less accurate, see
+    /// docs/quality.md). A data directory keeps the footprint it was created
+    /// with.
+    #[arg(long, value_enum, default_value_t = FootprintArg::Full)]
+    footprint: FootprintArg,
     /// Compare with every held article, not only LSH candidates (slow; for measuring).
     #[arg(long)]
     exhaustive: bool,
@@ -270,8 +281,20 @@ enum VerifyArg {
     Signature,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FootprintArg {
+    /// Everything exact verification and the furniture model need.
+    Full,
+    /// Signature and bucket postings only.
+    Lean,
+}
+
 impl From<IndexArgs> for IndexConfig {
     fn from(a: IndexArgs) -> Self {
+        let base = match a.footprint {
+            FootprintArg::Full => IndexConfig::default(),
+            FootprintArg::Lean => IndexConfig::lean(),
+        };
         IndexConfig {
             shingle_size: a.shingle_size,
             shingle_seed: a.shingle_seed,
@@ -283,20 +306,23 @@ impl From<IndexArgs> for IndexConfig {
             min_containment_shingles: a.min_containment_shingles,
             max_matches: a.max_matches,
             max_text_bytes: a.max_text_bytes,
-            furniture_reports: a.furniture_reports,
-            source_furniture_articles: a.source_furniture_articles,
+            furniture_reports: a.furniture_reports.unwrap_or(base.furniture_reports),
+            source_furniture_articles: a
+                .source_furniture_articles
+                .unwrap_or(base.source_furniture_articles),
             number_agreement: a.number_agreement,
             min_numbers: a.min_numbers,
             lead_keys: a.lead_keys,
             lead_window: a.lead_window,
             verification: match a.verification {
-                VerifyArg::Exact => Verification::Exact,
-                VerifyArg::Signature => Verification::Signature,
+                None => base.verification,
+                Some(VerifyArg::Exact) => Verification::Exact,
+                Some(VerifyArg::Signature) => Verification::Signature,
             },
             exhaustive: a.exhaustive,
             set_sample_above: a.set_sample_above,
             set_sample_rate: a.set_sample_rate,
-            ..IndexConfig::default()
+            ..base
         }
     }
 }

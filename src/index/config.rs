@@ -68,6 +68,24 @@ pub struct IndexConfig {
     /// Hold at most this many articles, forgetting the oldest first (0 = no
     /// limit).
     pub max_docs: usize,
+    /// What is kept of each held article.
+    pub footprint: Footprint,
+}
+
+/// What the index keeps of each held article: memory against accuracy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Footprint {
+    /// Its signature, bucket postings, content shingle set (sampled above
+    /// `set_sample_above`) and what the furniture model counts: about
+    /// 3 KB an article, and the accuracy `docs/quality.md` reports.
+    #[default]
+    Full,
+    /// Its signature and bucket postings only, about 1 KB an article:
+    /// candidates are verified from signatures, and no site furniture is
+    /// learned, so boilerplate shared by unrelated articles counts as
+    /// evidence of copying. Use [`IndexConfig::lean`], which sets the
+    /// parameters this requires.
+    Lean,
 }
 
 /// How a candidate's similarity is measured.
@@ -109,6 +127,21 @@ impl Default for IndexConfig {
             set_sample_rate: 4,
             retention: None,
             max_docs: 0,
+            footprint: Footprint::Full,
+        }
+    }
+}
+
+impl IndexConfig {
+    /// The defaults with [`Footprint::Lean`] and what it requires:
+    /// verification from signatures, furniture learning off.
+    pub fn lean() -> Self {
+        IndexConfig {
+            footprint: Footprint::Lean,
+            verification: Verification::Signature,
+            furniture_reports: 0,
+            source_furniture_articles: 0,
+            ..IndexConfig::default()
         }
     }
 }
@@ -125,6 +158,16 @@ pub enum ConfigError {
         value: String,
         /// The accepted range.
         expected: &'static str,
+    },
+    /// A parameter asks for something a lean index does not keep.
+    #[error("{name} = {value} needs what footprint = lean does not keep (shingle sets, segment counts): {fix}")]
+    NotLean {
+        /// The parameter.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What to set instead.
+        fix: &'static str,
     },
     /// The LSH parameters could not be chosen.
     #[error(transparent)]
@@ -228,6 +271,35 @@ impl IndexConfig {
             format!("{:?}", self.retention),
             "at least one second",
         )?;
+        self.validate_footprint()
+    }
+
+    /// A lean index keeps no shingle sets and no segment counts, so nothing
+    /// may ask for them.
+    fn validate_footprint(&self) -> Result<(), ConfigError> {
+        if self.footprint == Footprint::Full {
+            return Ok(());
+        }
+        let refuse = |name, value: &dyn ToString, fix| {
+            Err(ConfigError::NotLean {
+                name,
+                value: value.to_string(),
+                fix,
+            })
+        };
+        if self.verification != Verification::Signature {
+            return refuse("verification", &"exact", "verify from signatures");
+        }
+        if self.furniture_reports > 0 {
+            return refuse("furniture_reports", &self.furniture_reports, "set it to 0");
+        }
+        if self.source_furniture_articles > 0 {
+            return refuse(
+                "source_furniture_articles",
+                &self.source_furniture_articles,
+                "set it to 0",
+            );
+        }
         Ok(())
     }
 }

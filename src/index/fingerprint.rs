@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::Index;
+use super::{Footprint, Index};
 use crate::core::normalize::normalized_segments;
 use crate::core::shingle::push_word_hashes;
 use crate::core::{normalize, BandKey, Signature};
@@ -332,8 +332,9 @@ impl<S: Store> Index<S> {
     /// The counters an article adds to (and takes back from when it is
     /// removed): its segments within its source, its source's article count,
     /// and, for a distinct report, its segments among distinct reports.
-    /// Counted whatever the configuration, so a log replays the same way
-    /// under any furniture settings.
+    /// Counted whatever the furniture settings, so a log replays the same
+    /// way under any of them; a lean index (which keeps the footprint it was
+    /// created with) counts nothing.
     fn counters_of(segments: &[u64], source: Option<u64>, distinct: bool) -> (Vec<u64>, usize) {
         let mut counters = Vec::with_capacity(2 * segments.len() + 1);
         if let Some(src) = source {
@@ -358,6 +359,9 @@ impl<S: Store> Index<S> {
         segments: &[u64],
         distinct: bool,
     ) -> (Vec<u64>, Vec<u32>) {
+        if self.config.footprint == Footprint::Lean {
+            return (Vec::new(), Vec::new());
+        }
         let (counters, reports_from) = Self::counters_of(segments, fp.source, distinct);
         let counts = self.store.add_segment_reports(&counters);
         let mut furniture = fp.furniture.clone();
@@ -382,6 +386,9 @@ impl<S: Store> Index<S> {
     /// Takes back what a removed article added to the furniture model's
     /// counters (shingles already known as furniture stay known).
     pub(crate) fn unlearn_furniture(&self, record: &crate::storage::Record) {
+        if self.config.footprint == Footprint::Lean {
+            return;
+        }
         let distinct = record.verdict.kind == crate::model::Kind::DistinctReport;
         let (counters, _) = Self::counters_of(&record.segments, record.source, distinct);
         self.store.sub_segment_reports(&counters);
@@ -414,5 +421,16 @@ mod tests {
             .expect("ingests");
         let held = index.store.get_by_id("a").expect("held");
         assert_eq!(index.record_keys(&held), fp.keys);
+        assert!(!held.set.is_empty() && !held.segments.is_empty());
+
+        let lean = Index::in_memory(IndexConfig::lean()).expect("lean config");
+        lean.ingest(&article, &MatchOptions::default())
+            .expect("ingests");
+        let held = lean.store.get_by_id("a").expect("held");
+        assert!(
+            held.set.is_empty() && held.segments.is_empty(),
+            "lean keeps neither"
+        );
+        assert_eq!(lean.record_keys(&held), fp.keys);
     }
 }

@@ -65,13 +65,15 @@ pub(crate) struct Compat {
     rows: u32,
     lead_keys: u32,
     lead_window: u32,
+    /// Whether records keep no shingle sets nor segment counts.
+    lean: bool,
 }
 
 impl std::fmt::Display for Compat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "--shingle-size {} --shingle-seed {} --permutations {} ({} bands × {} rows) --lead-keys {} --lead-window {} (format {})",
+            "--shingle-size {} --shingle-seed {} --permutations {} ({} bands × {} rows) --lead-keys {} --lead-window {} --footprint {} (format {})",
             self.shingle_size,
             self.shingle_seed,
             self.permutations,
@@ -79,6 +81,7 @@ impl std::fmt::Display for Compat {
             self.rows,
             self.lead_keys,
             self.lead_window,
+            if self.lean { "lean" } else { "full" },
             self.format
         )
     }
@@ -475,6 +478,7 @@ impl<S: Store> Index<S> {
             rows: n(self.lsh.rows),
             lead_keys: n(self.config.lead_keys),
             lead_window: n(self.config.lead_window),
+            lean: self.config.footprint == super::Footprint::Lean,
         }
     }
 

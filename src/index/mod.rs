@@ -20,7 +20,7 @@ use parking_lot::RwLock;
 
 use xxhash_rust::xxh3::Xxh3;
 
-pub use config::{ConfigError, IndexConfig, Verification};
+pub use config::{ConfigError, Footprint, IndexConfig, Verification};
 pub use fingerprint::{Fingerprint, Segment};
 pub use journal::{Durability, OpenError, PendingSync};
 pub use lifecycle::now_unix;
@@ -192,14 +192,21 @@ impl<S: Store> Index<S> {
             let mut verdict = self.decide(&article.id, &fp, &thresholds);
             verdict.stored = true;
             let distinct = verdict.kind == Kind::DistinctReport;
-            let segments = Self::segment_hashes(&fp);
+            let lean = self.config.footprint == Footprint::Lean;
+            let segments = if lean {
+                Vec::new()
+            } else {
+                Self::segment_hashes(&fp)
+            };
             let record = Record {
                 doc: 0,
                 id: Arc::clone(&verdict.id),
                 text_hash,
                 // Moved, not copied: what follows needs only the segments.
                 signature: std::mem::take(&mut fp.signature),
-                set: if self.is_sampled(fp.shingles) {
+                set: if lean {
+                    Vec::new()
+                } else if self.is_sampled(fp.shingles) {
                     std::mem::take(&mut fp.sample)
                 } else {
                     std::mem::take(&mut fp.set)
