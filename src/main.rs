@@ -243,9 +243,10 @@ struct IndexArgs {
     /// Masked matches needed before figures are compared.
     #[arg(long, default_value_t = IndexConfig::default().min_numbers)]
     min_numbers: u32,
-    /// Lead keys posted per article, to find excerpts and teasers (0 = off).
-    #[arg(long, default_value_t = IndexConfig::default().lead_keys)]
-    lead_keys: usize,
+    /// Lead keys posted per article, to find excerpts and teasers (0 = off)
+    /// [default: 16; 0 with --footprint lean].
+    #[arg(long)]
+    lead_keys: Option<usize>,
     /// Words per lead key.
     #[arg(long, default_value_t = IndexConfig::default().lead_window)]
     lead_window: usize,
@@ -312,7 +313,7 @@ impl From<IndexArgs> for IndexConfig {
                 .unwrap_or(base.source_furniture_articles),
             number_agreement: a.number_agreement,
             min_numbers: a.min_numbers,
-            lead_keys: a.lead_keys,
+            lead_keys: a.lead_keys.unwrap_or(base.lead_keys),
             lead_window: a.lead_window,
             verification: match a.verification {
                 None => base.verification,

@@ -134,13 +134,17 @@ impl Default for IndexConfig {
 
 impl IndexConfig {
     /// The defaults with [`Footprint::Lean`] and what it requires:
-    /// verification from signatures, furniture learning off.
+    /// verification from signatures, furniture learning off; and no lead
+    /// keys. With no furniture removed, a site's header opens the body of
+    /// every article it serves, so one lead-key bucket would gather all of
+    /// that site's articles and each look-up would grow with the index.
     pub fn lean() -> Self {
         IndexConfig {
             footprint: Footprint::Lean,
             verification: Verification::Signature,
             furniture_reports: 0,
             source_furniture_articles: 0,
+            lead_keys: 0,
             ..IndexConfig::default()
         }
     }
