@@ -35,6 +35,9 @@ log "syndetect, defaults"
 log "syndetect, --lsh-threshold 0.5"
 "$PY" "$HERE/peers.py" syndetect "$BIN" "$CORPUS" "syndetect --lsh-threshold 0.5" \
   "0.5 (23×3) + lead keys; verified on shingle sets (whole, or 1 in 4 above 256 shingles)" --lsh-threshold 0.5 >>"$RESULTS"
+log "syndetect, --footprint lean"
+"$PY" "$HERE/peers.py" syndetect "$BIN" "$CORPUS" "syndetect --footprint lean" \
+  "0.3 (32×2), no lead keys; verified from signatures; no furniture model" --footprint lean >>"$RESULTS"
 
 for spec in "${PEERS[@]}"; do
   name="${spec%%==*}" ver="${spec##*==}"
