@@ -133,6 +133,12 @@ impl Default for IndexConfig {
 }
 
 impl IndexConfig {
+    /// Whether held articles keep only their signature and postings
+    /// ([`Footprint::Lean`]): no shingle sets, no segment counts.
+    pub fn is_lean(&self) -> bool {
+        self.footprint == Footprint::Lean
+    }
+
     /// The defaults with [`Footprint::Lean`] and what it requires:
     /// verification from signatures, furniture learning off; and no lead
     /// keys. With no furniture removed, a site's header opens the body of

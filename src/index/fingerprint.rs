@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::{Footprint, Index};
+use super::Index;
 use crate::core::normalize::normalized_segments;
 use crate::core::shingle::push_word_hashes;
 use crate::core::{normalize, BandKey, Signature};
@@ -359,7 +359,7 @@ impl<S: Store> Index<S> {
         segments: &[u64],
         distinct: bool,
     ) -> (Vec<u64>, Vec<u32>) {
-        if self.config.footprint == Footprint::Lean {
+        if self.config.is_lean() {
             return (Vec::new(), Vec::new());
         }
         let (counters, reports_from) = Self::counters_of(segments, fp.source, distinct);
@@ -386,7 +386,7 @@ impl<S: Store> Index<S> {
     /// Takes back what a removed article added to the furniture model's
     /// counters (shingles already known as furniture stay known).
     pub(crate) fn unlearn_furniture(&self, record: &crate::storage::Record) {
-        if self.config.footprint == Footprint::Lean {
+        if self.config.is_lean() {
             return;
         }
         let distinct = record.verdict.kind == crate::model::Kind::DistinctReport;

@@ -478,7 +478,7 @@ impl<S: Store> Index<S> {
             rows: n(self.lsh.rows),
             lead_keys: n(self.config.lead_keys),
             lead_window: n(self.config.lead_window),
-            lean: self.config.footprint == super::Footprint::Lean,
+            lean: self.config.is_lean(),
         }
     }
 

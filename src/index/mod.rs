@@ -192,7 +192,7 @@ impl<S: Store> Index<S> {
             let mut verdict = self.decide(&article.id, &fp, &thresholds);
             verdict.stored = true;
             let distinct = verdict.kind == Kind::DistinctReport;
-            let lean = self.config.footprint == Footprint::Lean;
+            let lean = self.config.is_lean();
             let segments = if lean {
                 Vec::new()
             } else {
