@@ -41,7 +41,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use syndetect::bench::corpus::{generate, Rng};
 use syndetect::core::{BandKey, LshParams, Signature};
 use syndetect::index::{Index, IndexConfig};
-use syndetect::model::{Kind, Verdict};
 use syndetect::storage::{DocId, MemoryStore, Record, Store};
 
 /// Held sizes measured, unless `SYNDETECT_BENCH_LSH_SIZES` lists others.
@@ -138,23 +137,14 @@ impl Corpus {
             id: Arc::clone(&id),
             text_hash: 0,
             signature,
-            set: Box::new([]),
             figures: Box::new([]),
-            lead_keys: Box::new([]),
-            segments: Box::new([]),
-            source: None,
+            detail: None,
             shingles: 0,
             published_at: 0,
             arrived_at: 0,
             arrival: 0,
-            verdict: Verdict {
-                id: Arc::clone(&id),
-                kind: Kind::DistinctReport,
-                matches: Vec::new(),
-                canonical_id: id,
-                stored: true,
-                shingles: 0,
-            },
+            matches: Box::new([]),
+            canonical_id: id,
         }
     }
 

@@ -295,7 +295,7 @@ impl<S: Store> Index<S> {
     /// had them: band keys recomputed from its signature, then its lead keys.
     pub(crate) fn record_keys(&self, record: &crate::storage::Record) -> Vec<BandKey> {
         let mut keys = self.lsh.band_keys(&record.signature);
-        keys.extend_from_slice(&record.lead_keys);
+        keys.extend_from_slice(record.lead_keys());
         keys
     }
 
@@ -389,8 +389,8 @@ impl<S: Store> Index<S> {
         if self.config.is_lean() {
             return;
         }
-        let distinct = record.verdict.kind == crate::model::Kind::DistinctReport;
-        let (counters, _) = Self::counters_of(&record.segments, record.source, distinct);
+        let distinct = record.kind() == crate::model::Kind::DistinctReport;
+        let (counters, _) = Self::counters_of(record.segments(), record.source(), distinct);
         self.store.sub_segment_reports(&counters);
     }
 }
@@ -421,14 +421,14 @@ mod tests {
             .expect("ingests");
         let held = index.store.get_by_id("a").expect("held");
         assert_eq!(index.record_keys(&held), fp.keys);
-        assert!(!held.set.is_empty() && !held.segments.is_empty());
+        assert!(!held.set().is_empty() && !held.segments().is_empty());
 
         let lean = Index::in_memory(IndexConfig::lean()).expect("lean config");
         lean.ingest(&article, &MatchOptions::default())
             .expect("ingests");
         let held = lean.store.get_by_id("a").expect("held");
         assert!(
-            held.set.is_empty() && held.segments.is_empty(),
+            held.detail.is_none() && held.set().is_empty() && held.segments().is_empty(),
             "lean keeps neither"
         );
         let lean_fp = lean.fingerprint(&article).expect("has words");

@@ -48,8 +48,10 @@ pub struct Durability {
 /// Version of the record encoding; bumped when `Op` or `Record` change
 /// shape, or when what they hold is computed differently (2: shingle hashes
 /// combine word hashes without xxh3, so stored sets and signatures differ;
-/// 3: signatures keep 16-bit minima).
-const FORMAT: u32 = 3;
+/// 3: signatures keep 16-bit minima; 4: records keep their matches and
+/// canonical id rather than the whole verdict, and the full-footprint detail
+/// in one optional box).
+const FORMAT: u32 = 4;
 
 /// Counters and furniture shingles per snapshot entry.
 const CHUNK: usize = 8192;

@@ -29,7 +29,7 @@ pub use verdict::Thresholds;
 use crate::core::{LshParams, MinHasher, Shingler};
 use crate::error::{Error, Result};
 use crate::model::{Article, Kind, Verdict};
-use crate::storage::{MemoryStore, Record, Store};
+use crate::storage::{Detail, MemoryStore, Record, Store};
 use stripes::Stripes;
 
 /// Lock stripes: enough that concurrent ingests of unrelated articles rarely
@@ -198,31 +198,35 @@ impl<S: Store> Index<S> {
             } else {
                 Self::segment_hashes(&fp)
             };
+            let detail = (!lean).then(|| {
+                Box::new(Detail {
+                    set: if self.is_sampled(fp.shingles) {
+                        std::mem::take(&mut fp.sample)
+                    } else {
+                        std::mem::take(&mut fp.set)
+                    }
+                    .into_boxed_slice(),
+                    lead_keys: fp.keys[self.lsh.bands.min(fp.keys.len())..].into(),
+                    segments: segments.clone().into_boxed_slice(),
+                    source: fp.source,
+                })
+            });
             let record = Record {
                 doc: 0,
                 id: Arc::clone(&verdict.id),
                 text_hash,
                 // Moved, not copied: what follows needs only the segments.
                 signature: std::mem::take(&mut fp.signature),
-                set: if lean {
-                    Vec::new()
-                } else if self.is_sampled(fp.shingles) {
-                    std::mem::take(&mut fp.sample)
-                } else {
-                    std::mem::take(&mut fp.set)
-                }
-                .into_boxed_slice(),
                 figures: std::mem::take(&mut fp.figures).into_boxed_slice(),
-                lead_keys: fp.keys[self.lsh.bands.min(fp.keys.len())..].into(),
-                segments: segments.clone().into_boxed_slice(),
-                source: fp.source,
+                detail,
                 shingles: fp.shingles,
                 published_at: article.published_at,
                 arrived_at: lifecycle::now_unix(),
                 arrival: self
                     .arrivals
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                verdict,
+                matches: std::mem::take(&mut verdict.matches).into_boxed_slice(),
+                canonical_id: Arc::clone(&verdict.canonical_id),
             };
             if let Some(journal) = &self.journal {
                 journal.insert(&record, pending)?;
@@ -243,7 +247,7 @@ impl<S: Store> Index<S> {
                     tracing::warn!(id = %article.id, "cannot log what was learned: {e}");
                 }
             }
-            stored.verdict.clone()
+            stored.verdict(true)
         };
         if self.config.max_docs > 0 {
             // The article is stored: a failed eviction is the next sweep's
@@ -345,9 +349,7 @@ impl<S: Store> Index<S> {
 /// The answer to an ingest of an id already held.
 fn retried(article: &Article, held: &Record, text_hash: u128) -> Result<Verdict> {
     if held.text_hash == text_hash {
-        let mut verdict = held.verdict.clone();
-        verdict.stored = false;
-        Ok(verdict)
+        Ok(held.verdict(false))
     } else {
         Err(Error::AlreadyExists {
             id: article.id.clone(),

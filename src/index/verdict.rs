@@ -97,21 +97,21 @@ impl<S: Store> Index<S> {
                 let held_set: &[u32] =
                     if self.store.furniture_shingles() > 0 || !fp.furniture.is_empty() {
                         let mut known = Vec::new();
-                        self.store.furniture_among(&held.set, &mut known);
+                        self.store.furniture_among(held.set(), &mut known);
                         filtered = held
-                            .set
+                            .set()
                             .iter()
                             .zip(known)
                             .filter(|(h, k)| !k && !fp.is_local_furniture(**h))
                             .map(|(h, _)| *h)
                             .collect();
                         if filtered.is_empty() {
-                            &held.set
+                            held.set()
                         } else {
                             &filtered
                         }
                     } else {
-                        &held.set
+                        held.set()
                     };
                 let (own, held_set, scale) =
                     if self.is_sampled(fp.shingles) || self.is_sampled(held.shingles) {

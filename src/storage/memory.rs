@@ -90,7 +90,7 @@ impl Store for MemoryStore {
                 }
             }
             Entry::Vacant(slot) => {
-                let distinct = record.verdict.kind == Kind::DistinctReport;
+                let distinct = record.kind() == Kind::DistinctReport;
                 self.record_bytes
                     .fetch_add(record.approx_bytes(keys.len()), Ordering::Relaxed);
                 let doc = self.allocate();
@@ -117,7 +117,7 @@ impl Store for MemoryStore {
         self.buckets.remove_many(keys, doc);
         self.free.lock().push(doc);
         self.held.fetch_sub(1, Ordering::Relaxed);
-        if record.verdict.kind == Kind::DistinctReport {
+        if record.kind() == Kind::DistinctReport {
             self.originals.fetch_sub(1, Ordering::Relaxed);
         }
         self.record_bytes

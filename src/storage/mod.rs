@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub use memory::MemoryStore;
 
 use crate::core::{BandKey, Signature};
-use crate::model::Verdict;
+use crate::model::{Kind, Match, Verdict};
 
 /// Approximate bytes of one bucket posting (see [`Record::approx_bytes`]):
 /// an 8-byte slot in a table kept between 53% and 80% full.
@@ -29,22 +29,51 @@ pub const POSTING_BYTES: usize = 12;
 pub type DocId = u32;
 
 /// Everything kept about one held article (its text is not kept).
+///
+/// Laid out to be small: a million of these are held at once. What only a
+/// full-footprint index needs is behind [`Record::detail`], one pointer in a
+/// lean index; the verdict is kept as the parts a retry cannot recompute.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Record {
     /// The store's handle; set by [`Store::insert`].
     pub doc: DocId,
+    /// Distinct shingles in the set.
+    pub shingles: u32,
     /// The caller's id.
     pub id: Arc<str>,
     /// xxh3-128 of the title and text as sent, to tell a retry from a conflict.
     pub text_hash: u128,
     /// MinHash signature of the shingle set.
     pub signature: Signature,
-    /// The content shingle set (furniture removed), as sorted distinct low
-    /// 32-bit halves of the shingle hashes: what verification compares.
-    pub set: Box<[u32]>,
     /// Its content segments holding a figure: (hash with figures masked,
     /// segment hash), sorted.
     pub figures: Box<[(u32, u32)]>,
+    /// What a full-footprint index keeps beyond the signature; `None` in a
+    /// lean one.
+    pub detail: Option<Box<Detail>>,
+    /// Unix seconds, 0 if unknown.
+    pub published_at: i64,
+    /// Unix seconds when it was stored: its age for retention when
+    /// `published_at` is unknown.
+    pub arrived_at: i64,
+    /// Its place in the order of arrival (increasing, never reused): ties
+    /// between equal ages go to the earlier arrival.
+    pub arrival: u64,
+    /// The verified matches of the verdict given when it was ingested, best
+    /// first; empty for a distinct report (a copy always names one).
+    pub matches: Box<[Match]>,
+    /// The first-seen article of its cluster (its own id when distinct).
+    pub canonical_id: Arc<str>,
+}
+
+/// What a held article keeps in a full-footprint index only: the shingle
+/// set for exact verification, lead keys, and what the furniture model
+/// counted for it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Detail {
+    /// The content shingle set (furniture removed), as sorted distinct low
+    /// 32-bit halves of the shingle hashes: what verification compares.
+    pub set: Box<[u32]>,
     /// Its lead keys. It is posted under its LSH band keys, then these; the
     /// band keys are not stored but recomputed from the signature when
     /// needed (`Index::record_keys`).
@@ -54,24 +83,54 @@ pub struct Record {
     pub segments: Box<[u64]>,
     /// Hash of its source (site), if it named one.
     pub source: Option<u64>,
-    /// Distinct shingles in the set.
-    pub shingles: u32,
-    /// Unix seconds, 0 if unknown.
-    pub published_at: i64,
-    /// Unix seconds when it was stored: its age for retention when
-    /// `published_at` is unknown.
-    pub arrived_at: i64,
-    /// Its place in the order of arrival (increasing, never reused): ties
-    /// between equal ages go to the earlier arrival.
-    pub arrival: u64,
-    /// The verdict given when it was ingested (returned again on a retry).
-    pub verdict: Verdict,
 }
 
 impl Record {
     /// The first-seen article of this article's cluster.
     pub fn canonical_id(&self) -> &Arc<str> {
-        &self.verdict.canonical_id
+        &self.canonical_id
+    }
+
+    /// Whether it was a copy or a distinct report when ingested.
+    pub fn kind(&self) -> Kind {
+        if self.matches.is_empty() {
+            Kind::DistinctReport
+        } else {
+            Kind::SyndicatedCopy
+        }
+    }
+
+    /// The verdict given when it was ingested, with `stored` as given.
+    pub fn verdict(&self, stored: bool) -> Verdict {
+        Verdict {
+            id: Arc::clone(&self.id),
+            kind: self.kind(),
+            matches: self.matches.to_vec(),
+            canonical_id: Arc::clone(&self.canonical_id),
+            stored,
+            shingles: self.shingles,
+        }
+    }
+
+    /// Its content shingle set (empty in a lean index).
+    pub fn set(&self) -> &[u32] {
+        self.detail.as_ref().map_or(&[], |d| &d.set)
+    }
+
+    /// Its lead keys (none in a lean index).
+    pub fn lead_keys(&self) -> &[BandKey] {
+        self.detail.as_ref().map_or(&[], |d| &d.lead_keys)
+    }
+
+    /// The segment hashes the furniture model counted for it (none in a
+    /// lean index).
+    pub fn segments(&self) -> &[u64] {
+        self.detail.as_ref().map_or(&[], |d| &d.segments)
+    }
+
+    /// Hash of its source, as the furniture model counted it.
+    pub fn source(&self) -> Option<u64> {
+        self.detail.as_ref().and_then(|d| d.source)
     }
 
     /// Its time for retention: `published_at`, or `arrived_at` when unknown.
@@ -86,14 +145,18 @@ impl Record {
     /// Approximate bytes it takes in memory, with its `postings` bucket
     /// postings.
     pub fn approx_bytes(&self, postings: usize) -> u64 {
+        let detail = self.detail.as_ref().map_or(0, |d| {
+            std::mem::size_of::<Detail>()
+                + 4 * d.set.len()
+                + 8 * d.lead_keys.len()
+                + 8 * d.segments.len()
+        });
         let own = std::mem::size_of::<Self>()
             + self.id.len()
             + std::mem::size_of_val(self.signature.values())
-            + 4 * self.set.len()
             + 8 * self.figures.len()
-            + 8 * self.lead_keys.len()
-            + 8 * self.segments.len()
-            + self.verdict.matches.len() * std::mem::size_of::<crate::model::Match>();
+            + detail
+            + self.matches.len() * std::mem::size_of::<Match>();
         (own + POSTING_BYTES * postings) as u64
     }
 }
