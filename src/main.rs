@@ -492,7 +492,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         );
     } else {
         println!(
-            "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident); the index's estimate {:.0}, with {:.1} furniture counters an article",
+            "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident), {:.0} beyond its id string ({:.0}); the index's estimate {:.0}, with {:.1} furniture counters an article",
             report.articles,
             report.mean_bytes,
             report.end_to_end_per_s,
@@ -500,6 +500,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             report.copies_found,
             report.signature_only_per_s,
             report.rss_bytes_per_article,
+            report.rss_bytes_per_article - report.id_bytes_per_article,
+            report.id_bytes_per_article,
             report.approx_bytes_per_article,
             report.segment_counters_per_article
         );

@@ -1,11 +1,15 @@
-//! Property tests for the math and the normalizer: idempotence, collisions of
+//! Property tests for the math and the normalizer: idempotence, segments and
+//! word hashes as the tokenizer hands them out, collisions of
 //! identical texts, MinHash estimates against exact Jaccard, and band keys that
 //! stay the same across runs and machines.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
+use syndetect::core::normalize::{normalize_with, SEGMENT_SEPARATOR};
+use syndetect::core::shingle::{push_word_hashes, word_hashes};
 use syndetect::core::{normalize, LshParams, MinHasher, ShingleSet, Shingler};
 use syndetect::index::verdict::containment;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Text with the noise scrapers meet: tags, entities, mojibake, odd quotes,
 /// glued sentences, non-Latin scripts, stray control characters.
@@ -66,6 +70,39 @@ proptest! {
         // The output alphabet: lowercase ASCII words, single spaces, newlines.
         prop_assert!(once.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' ' || b == b'\n'));
         prop_assert!(!once.contains("  ") && !once.starts_with(' ') && !once.ends_with(' '));
+    }
+
+    #[test]
+    fn segments_handed_out_are_the_normalized_text(text in noisy_text()) {
+        let mut pieces = Vec::new();
+        let once = normalize_with(&text, |seg, hash| {
+            pieces.push((String::from_utf8_lossy(seg).into_owned(), hash));
+        });
+        prop_assert_eq!(&once, &normalize(&text));
+        let joined: Vec<&str> = pieces.iter().map(|(s, _)| s.as_str()).collect();
+        prop_assert_eq!(joined.join(SEGMENT_SEPARATOR), once);
+        for (seg, hash) in &pieces {
+            prop_assert!(!seg.is_empty());
+            prop_assert_eq!(*hash, xxh3_64(seg.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn word_hashes_eight_at_a_time_equal_the_split_ones(
+        bytes in proptest::collection::vec(prop_oneof![
+            Just(b' '), Just(b'\n'), Just(b'\t'), Just(0x0b), Just(0x01), Just(b'0'), Just(b'7'),
+            Just(b'a'), Just(b'z'), Just(b'.'),
+        ], 0..80)
+    ) {
+        let text = String::from_utf8(bytes).expect("ASCII");
+        let (mut hashes, mut numeric) = (Vec::new(), Vec::new());
+        push_word_hashes(text.as_bytes(), &mut hashes, &mut numeric);
+        prop_assert_eq!(hashes, word_hashes(&text).collect::<Vec<_>>());
+        let digits: Vec<bool> = text
+            .split_ascii_whitespace()
+            .map(|w| w.bytes().any(|b| b.is_ascii_digit()))
+            .collect();
+        prop_assert_eq!(numeric, digits);
     }
 
     #[test]

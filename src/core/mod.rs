@@ -10,6 +10,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod shingle;
+mod swar;
 
 pub use lsh::{BandKey, LshParams};
 pub use minhash::{MinHasher, Signature};

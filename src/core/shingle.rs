@@ -6,6 +6,8 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::swar::{end_lane, in_range};
+
 /// The distinct shingle hashes of one document, sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShingleSet(Vec<u64>);
@@ -77,27 +79,53 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// Appends the xxh3 hash of each word of `segment` (words separated by ASCII
 /// whitespace, as in normalized text) to `hashes`, and whether it holds a
 /// digit to `numeric`. The same hashes as [`word_hashes`], in one pass over
-/// the bytes.
-pub fn push_word_hashes(segment: &str, hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
-    let bytes = segment.as_bytes();
+/// the bytes, eight at a time: a chunk without whitespace (most of a word)
+/// costs two lane tests.
+pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+    // The word being read starts at `start`; `digit_end` is one past the
+    // last digit seen, so the word holds a digit iff `digit_end > start`.
     let mut start = 0;
-    let mut digit = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_whitespace() {
-            if i > start {
-                hashes.push(xxh3_64(&bytes[start..i]));
-                numeric.push(digit);
+    let mut digit_end = 0;
+    let mut word_ends_at = |end: usize, start: &mut usize, digit_end: usize| {
+        if end > *start {
+            hashes.push(xxh3_64(&segment[*start..end]));
+            numeric.push(digit_end > *start);
+        }
+        *start = end + 1;
+    };
+    let mut chunks = segment.chunks_exact(8);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(bytes);
+        let digits = in_range(x, b'0', b'9');
+        // Whitespace is among the bytes up to 0x20; each is checked.
+        let mut low = in_range(x, 0, 0x20);
+        while low != 0 {
+            let lane = low.trailing_zeros() as usize / 8;
+            low &= low - 1;
+            if bytes[lane].is_ascii_whitespace() {
+                let before = digits & ((1u64 << (8 * lane)) - 1);
+                if before != 0 {
+                    digit_end = base + end_lane(before);
+                }
+                word_ends_at(base + lane, &mut start, digit_end);
             }
-            start = i + 1;
-            digit = false;
-        } else {
-            digit |= b.is_ascii_digit();
+        }
+        if digits != 0 {
+            digit_end = base + end_lane(digits);
+        }
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            word_ends_at(base + i, &mut start, digit_end);
+        } else if b.is_ascii_digit() {
+            digit_end = base + i + 1;
         }
     }
-    if bytes.len() > start {
-        hashes.push(xxh3_64(&bytes[start..]));
-        numeric.push(digit);
-    }
+    word_ends_at(segment.len(), &mut start, digit_end);
 }
 
 /// Multiplier of the shingle combiner (odd: multiplying is a bijection).
@@ -201,9 +229,11 @@ mod tests {
             "a b",
             "  rose 084 percent\n\nto 741236  ",
             "x9 y z9z",
+            "digits9 at 8 lane 7 ends1 0 x\tthe\x01word 12345678 abcdefgh9 ",
+            "a\x0bb \x1fc d\x0ce 0000000000000000000000 z",
         ] {
             let (mut hashes, mut numeric) = (Vec::new(), Vec::new());
-            push_word_hashes(text, &mut hashes, &mut numeric);
+            push_word_hashes(text.as_bytes(), &mut hashes, &mut numeric);
             assert_eq!(hashes, word_hashes(text).collect::<Vec<_>>(), "{text:?}");
             let digits: Vec<bool> = text
                 .split_ascii_whitespace()

@@ -21,9 +21,9 @@ use std::ops::Range;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
-use crate::core::normalize::normalized_segments;
+use crate::core::normalize::normalize_with;
 use crate::core::shingle::push_word_hashes;
-use crate::core::{normalize, BandKey, Signature};
+use crate::core::{BandKey, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
 use crate::storage::Store;
@@ -114,32 +114,32 @@ impl<S: Store> Index<S> {
     /// Normalizes, segments, removes furniture, shingles, signs and keys an
     /// article.
     pub fn fingerprint(&self, article: &Article) -> Result<Fingerprint> {
-        let title = normalize(&article.title);
-        let body = normalize(&article.text);
         let source = Some(article.source.trim())
             .filter(|s| !s.is_empty())
             .map(|s| xxh3_64(s.to_ascii_lowercase().as_bytes()));
         let source_articles =
             source.map_or(0, |s| self.store.segment_reports(source_articles_key(s)));
-        // About six bytes a normalized word, a hundred a segment.
-        let size = title.len() + body.len();
-        let mut words = Vec::with_capacity(size / 5 + 8);
-        let mut numeric = Vec::with_capacity(size / 5 + 8);
+        // About seven bytes of raw text a word, a hundred a segment.
+        let size = article.title.len() + article.text.len();
+        let mut words = Vec::with_capacity(size / 6 + 8);
+        let mut numeric = Vec::with_capacity(size / 6 + 8);
         let mut segments = Vec::with_capacity(size / 64 + 4);
         let mut body_first_segment = 0;
-        for (part, text) in [&title, &body].into_iter().enumerate() {
+        for (part, text) in [&article.title, &article.text].into_iter().enumerate() {
             if part == 1 {
                 body_first_segment = segments.len();
             }
-            for seg in normalized_segments(text) {
+            // Each segment is tokenized as normalization writes it; the
+            // normalized text itself is not needed.
+            normalize_with(text, |seg, hash| {
                 let start = words.len();
                 push_word_hashes(seg, &mut words, &mut numeric);
                 segments.push(Segment {
-                    hash: xxh3_64(seg.as_bytes()),
+                    hash,
                     words: start..words.len(),
                     furniture: false,
                 });
-            }
+            });
         }
         self.mark_furniture(&mut segments, source, source_articles);
         if words.is_empty() {

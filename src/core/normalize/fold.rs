@@ -80,7 +80,7 @@ fn push_folded(c: char, out: &mut String) {
 
 /// How many bytes `b` starts with that are ASCII, eight at a time.
 fn ascii_prefix_len(b: &[u8]) -> usize {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use crate::core::swar::HIGH;
     let mut chunks = b.chunks_exact(8);
     let mut len = 0;
     for chunk in chunks.by_ref() {

@@ -48,45 +48,6 @@ pub const MIN_DEDUP_WORDS: usize = 5;
 /// segmenter always treats as a boundary (so normalizing again keeps them).
 pub const SEGMENT_SEPARATOR: &str = "\n\n";
 
-/// The segments (sentences, stand-alone lines) of normalized text: the
-/// non-empty pieces between [`SEGMENT_SEPARATOR`]s.
-pub fn normalized_segments(normalized: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(normalized);
-    std::iter::from_fn(move || {
-        while let Some(text) = rest {
-            let segment = match find_separator(text.as_bytes()) {
-                Some(at) => {
-                    rest = Some(&text[at + SEGMENT_SEPARATOR.len()..]);
-                    &text[..at]
-                }
-                None => {
-                    rest = None;
-                    text
-                }
-            };
-            if !segment.is_empty() {
-                return Some(segment);
-            }
-        }
-        None
-    })
-}
-
-/// Where the first [`SEGMENT_SEPARATOR`] in `b` starts. Normalized text has
-/// line breaks only in separators, so the first one found is nearly always it.
-fn find_separator(b: &[u8]) -> Option<usize> {
-    const _: () = assert!(matches!(SEGMENT_SEPARATOR.as_bytes(), b"\n\n"));
-    let mut from = 0;
-    while let Some(i) = memchr::memchr(b'\n', &b[from..]) {
-        let at = from + i;
-        if b.get(at + 1) == Some(&b'\n') {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 /// Normalizes scraped text (plain or HTML) into lowercase ASCII words, one line
 /// per paragraph, with repeated paragraphs removed. See the module docs for the
 /// stages.
@@ -99,15 +60,33 @@ fn find_separator(b: &[u8]) -> Option<usize> {
 /// assert_eq!(b, "trump s plan\n\nit worked amp won");
 /// ```
 pub fn normalize(text: &str) -> String {
+    normalize_with(text, |_, _| {})
+}
+
+/// Normalizes `text` as [`normalize`] does and hands each segment of the
+/// result to `each` as it is written, with its xxh3 hash: what a tokenizer
+/// downstream would otherwise find again by scanning the result for
+/// [`SEGMENT_SEPARATOR`]s and hashing each piece. A segment is its words
+/// (lowercase ASCII letters and digits) separated by single spaces.
+///
+/// ```
+/// let mut seen = Vec::new();
+/// let text = syndetect::core::normalize::normalize_with("Glued.Sentences here", |s, _| {
+///     seen.push(String::from_utf8_lossy(s).into_owned())
+/// });
+/// assert_eq!(seen, ["glued", "sentences here"]);
+/// assert_eq!(text, "glued\n\nsentences here");
+/// ```
+pub fn normalize_with(text: &str, each: impl FnMut(&[u8], u64)) -> String {
     let stripped = html::strip_tags(text);
     let decoded = decode_entities(&stripped);
     if decoded.is_ascii() {
         // Nothing for the mojibake repair or the folding to do.
-        return tokenize_segments(&decoded);
+        return tokenize_segments(&decoded, each);
     }
     let fixed = mojibake::fix(&decoded);
     let folded = fold::fold(&fixed);
-    tokenize_segments(&folded)
+    tokenize_segments(&folded, each)
 }
 
 /// Decodes HTML entities, leaving text without `&` untouched (and unallocated).
@@ -121,8 +100,8 @@ fn decode_entities(text: &str) -> Cow<'_, str> {
 
 /// Splits folded text into segments of lowercase ASCII alphanumeric words,
 /// one per output paragraph (separated by a blank line), dropping segments
-/// that repeat an earlier one.
-fn tokenize_segments(text: &str) -> String {
+/// that repeat an earlier one; `each` gets every segment kept, with its hash.
+fn tokenize_segments(text: &str, mut each: impl FnMut(&[u8], u64)) -> String {
     // Each segment is written straight into `out` after the separator, and
     // kept by moving `len` past it, or dropped by leaving `len` where it was.
     // `out` is kept long enough for the next segment to be written.
@@ -146,9 +125,13 @@ fn tokenize_segments(text: &str) -> String {
             out[len..start].copy_from_slice(SEGMENT_SEPARATOR.as_bytes());
         }
         let (written, words) = words::write_words(raw.as_bytes(), &mut out[start..]);
+        if words == 0 {
+            continue;
+        }
         let end = start + written;
-        let repeated = words >= MIN_DEDUP_WORDS && !seen.insert(xxh3_64(&out[start..end]));
-        if words > 0 && !repeated {
+        let hash = xxh3_64(&out[start..end]);
+        if words < MIN_DEDUP_WORDS || seen.insert(hash) {
+            each(&out[start..end], hash);
             len = end;
         }
     }

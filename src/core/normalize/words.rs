@@ -13,26 +13,7 @@
 //! byte of `, ` or `. `, a joining `.`) are written byte by byte. The
 //! byte-at-a-time definition is kept in the tests as the reference.
 
-/// Bytes that have only their high bit set, in every lane: how the per-lane
-/// flags below are represented.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// `b` in every lane.
-const fn splat(b: u8) -> u64 {
-    u64::from_le_bytes([b; 8])
-}
-
-/// The high bit of each lane of `x` whose byte is in `lo..=hi` (ASCII bounds).
-///
-/// The low seven bits of each lane are offset so that the lane's high bit
-/// tells a comparison, without a carry into the next lane; bytes of 0x80 and
-/// above are excluded at the end.
-const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
-    let low7 = x & !HIGH;
-    let at_least_lo = low7 + splat(0x80 - lo);
-    let above_hi = low7 + splat(0x7F - hi);
-    at_least_lo & !above_hi & !x & HIGH
-}
+use crate::core::swar::{in_range, splat, HIGH};
 
 /// Flags of the eight bytes of a chunk, each as the high bit of its lane.
 #[derive(Debug, Clone, Copy)]
