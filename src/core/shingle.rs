@@ -86,13 +86,6 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
     // last digit seen, so the word holds a digit iff `digit_end > start`.
     let mut start = 0;
     let mut digit_end = 0;
-    let mut word_ends_at = |end: usize, start: &mut usize, digit_end: usize| {
-        if end > *start {
-            hashes.push(xxh3_64(&segment[*start..end]));
-            numeric.push(digit_end > *start);
-        }
-        *start = end + 1;
-    };
     let mut chunks = segment.chunks_exact(8);
     let mut base = 0;
     for chunk in chunks.by_ref() {
@@ -110,7 +103,7 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
                 if before != 0 {
                     digit_end = base + end_lane(before);
                 }
-                word_ends_at(base + lane, &mut start, digit_end);
+                end_word(segment, base + lane, &mut start, digit_end, hashes, numeric);
             }
         }
         if digits != 0 {
@@ -120,12 +113,37 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
     }
     for (i, &b) in chunks.remainder().iter().enumerate() {
         if b.is_ascii_whitespace() {
-            word_ends_at(base + i, &mut start, digit_end);
+            end_word(segment, base + i, &mut start, digit_end, hashes, numeric);
         } else if b.is_ascii_digit() {
             digit_end = base + i + 1;
         }
     }
-    word_ends_at(segment.len(), &mut start, digit_end);
+    end_word(
+        segment,
+        segment.len(),
+        &mut start,
+        digit_end,
+        hashes,
+        numeric,
+    );
+}
+
+/// Pushes the word of `segment` from `*start` to `end`, if not empty (two
+/// separators in a row leave none), and moves `*start` past the separator.
+#[inline(always)]
+fn end_word(
+    segment: &[u8],
+    end: usize,
+    start: &mut usize,
+    digit_end: usize,
+    hashes: &mut Vec<u64>,
+    numeric: &mut Vec<bool>,
+) {
+    if end > *start {
+        hashes.push(xxh3_64(&segment[*start..end]));
+        numeric.push(digit_end > *start);
+    }
+    *start = end + 1;
 }
 
 /// Multiplier of the shingle combiner (odd: multiplying is a bijection).
