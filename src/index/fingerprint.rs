@@ -147,14 +147,20 @@ impl<S: Store> Index<S> {
                 id: article.id.clone(),
             });
         }
-        let content_words_from = |from: usize| {
-            let mut out = Vec::with_capacity(words.len());
+        // The content words from segment `from` on, at most `limit` of them.
+        let content_words_from = |from: usize, limit: usize| {
+            let mut out = Vec::with_capacity(words.len().min(limit));
             for s in segments[from..].iter().filter(|s| !s.furniture) {
-                out.extend_from_slice(&words[s.words.clone()]);
+                let room = limit - out.len();
+                let seg = &words[s.words.clone()];
+                out.extend_from_slice(&seg[..seg.len().min(room)]);
+                if out.len() == limit {
+                    break;
+                }
             }
             out
         };
-        let mut content_words = content_words_from(0);
+        let mut content_words = content_words_from(0, usize::MAX);
         // An article that is all furniture (an error page) keeps its words.
         let all_furniture = content_words.is_empty();
         if all_furniture {
@@ -178,15 +184,22 @@ impl<S: Store> Index<S> {
         figures.dedup();
         let signature = self.hasher.signature(&hashes);
         let mut keys = self.lsh.band_keys(&signature);
-        let body_words = if all_furniture {
+        // Lead keys read only the first `lead_keys + lead_window - 1` words.
+        let lead_words = match self.config.lead_keys {
+            0 => 0,
+            n => n.saturating_add(self.config.lead_window) - 1,
+        };
+        let body_words = if all_furniture || lead_words == 0 {
             Vec::new()
         } else if body_first_segment == 0 {
+            content_words.truncate(lead_words);
             content_words
         } else {
-            content_words_from(body_first_segment)
+            content_words_from(body_first_segment, lead_words)
         };
         keys.extend(self.lead_keys(&body_words));
-        let sample = if self.config.set_sample_above > 0 {
+        // A lean index holds no sets, and verifies from signatures.
+        let sample = if self.config.set_sample_above > 0 && !self.config.is_lean() {
             super::verdict::sample(&compact, self.config.set_sample_rate).into_owned()
         } else {
             Vec::new()
