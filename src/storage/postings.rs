@@ -10,11 +10,23 @@
 //! All postings of one key lie in the run of occupied slots that starts at
 //! the key's home slot (deletion shifts entries back to keep it so), so a
 //! look-up scans one short run, and an insert sees whether its key is new.
+//!
+//! A key holds at most [`MAX_POSTINGS_PER_KEY`] postings; an article is not
+//! posted under a key that already holds that many. Such a key is shared by
+//! a crowd of articles (a wire service's dateline opening every story, a
+//! menu not yet learned as furniture, a cluster of identical copies), so it
+//! tells little about which of them a newcomer copies, while reading it would
+//! make every newcomer compare itself with the whole crowd, and its run of
+//! slots would lengthen the look-ups of every key placed near it. The
+//! articles left out are still posted under their other keys.
 
 use super::probe::{distance, grown, home, is_full, next};
 use super::shards::{Sharded, Touch};
 use super::DocId;
 use crate::core::BandKey;
+
+/// The most postings one bucket key holds (see the module docs).
+pub(crate) const MAX_POSTINGS_PER_KEY: usize = 64;
 
 /// The slot marker of an empty slot (no handle is `u32::MAX`).
 const EMPTY: u32 = u32::MAX;
@@ -86,16 +98,17 @@ impl Table {
         }
         let size = self.slots.len();
         let mut i = self.home(key);
-        let mut new_key = true;
+        let mut same = 0;
         while self.slots[i].doc != EMPTY {
-            if self.slots[i].key == key {
-                new_key = false;
-            }
+            same += usize::from(self.slots[i].key == key);
             i = next(i, size);
+        }
+        if same >= MAX_POSTINGS_PER_KEY {
+            return;
         }
         self.slots[i] = Slot { key, doc };
         self.len += 1;
-        self.keys += usize::from(new_key);
+        self.keys += usize::from(same == 0);
     }
 
     fn get(&self, key: u32, out: &mut Vec<DocId>) {
@@ -183,6 +196,36 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_crowded_key_holds_the_first_postings_and_takes_more_as_they_leave() {
+        let postings = Postings::default();
+        let (crowded, quiet) = (0x0123_4567_89AB_CDEF_u64, 0x0123_4567_89AB_CDF0_u64);
+        let extra = 10u32;
+        for doc in 0..MAX_POSTINGS_PER_KEY as u32 + extra {
+            postings.insert_many(&[crowded, quiet + u64::from(doc)], doc);
+        }
+        let held = |key| {
+            let mut got = Vec::new();
+            postings.get_many(&[key], &mut got);
+            got.sort_unstable();
+            got
+        };
+        let first: Vec<u32> = (0..MAX_POSTINGS_PER_KEY as u32).collect();
+        assert_eq!(held(crowded), first);
+        // The articles left out of the crowded key keep their other keys.
+        let late = MAX_POSTINGS_PER_KEY as u32 + extra - 1;
+        assert_eq!(held(quiet + u64::from(late)), vec![late]);
+        assert_eq!(postings.keys(), 1 + MAX_POSTINGS_PER_KEY + extra as usize);
+        // Removing one (also a doc never posted there) makes room for one.
+        postings.remove_many(&[crowded], late);
+        postings.remove_many(&[crowded], 0);
+        postings.insert_many(&[crowded], 1000);
+        postings.insert_many(&[crowded], 1001);
+        let mut want: Vec<u32> = (1..MAX_POSTINGS_PER_KEY as u32).collect();
+        want.push(1000);
+        assert_eq!(held(crowded), want);
+    }
+
     proptest! {
         /// Any sequence of inserts and removes leaves the same postings and
         /// key count as a plain map would (keys drawn from a small set, so
@@ -205,6 +248,7 @@ mod tests {
             }
             model.retain(|_, s| !s.is_empty());
             prop_assert_eq!(postings.keys(), model.len());
+            prop_assert!(model.values().all(|s| s.len() <= MAX_POSTINGS_PER_KEY));
             for (key, docs) in &model {
                 let mut got = Vec::new();
                 postings.get_many(&[*key], &mut got);
