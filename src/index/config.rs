@@ -141,9 +141,8 @@ impl IndexConfig {
 
     /// The defaults with [`Footprint::Lean`] and what it requires:
     /// verification from signatures, furniture learning off; and no lead
-    /// keys. With no furniture removed, a site's header opens the body of
-    /// every article it serves, so one lead-key bucket would gather all of
-    /// that site's articles and each look-up would grow with the index.
+    /// keys, which would add about a fifth to its memory (`lead_keys` may
+    /// still be set).
     pub fn lean() -> Self {
         IndexConfig {
             footprint: Footprint::Lean,
