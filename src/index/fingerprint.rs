@@ -16,6 +16,7 @@
 //! article is also posted under hashes of `lead_window`-word windows at the
 //! start of its body, and a short copy is found through them.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
@@ -160,12 +161,20 @@ impl<S: Store> Index<S> {
             }
             out
         };
-        let mut content_words = content_words_from(0, usize::MAX);
-        // An article that is all furniture (an error page) keeps its words.
+        // The content words: all of them when no segment is furniture (no
+        // copy), and all of them too when every segment is (an error page
+        // keeps its words).
+        let content_words: Cow<'_, [u64]> = if segments.iter().any(|s| s.furniture) {
+            Cow::Owned(content_words_from(0, usize::MAX))
+        } else {
+            Cow::Borrowed(&words)
+        };
         let all_furniture = content_words.is_empty();
-        if all_furniture {
-            content_words.clone_from(&words);
-        }
+        let content_words = if all_furniture {
+            Cow::Borrowed(&words[..])
+        } else {
+            content_words
+        };
         let furniture = if all_furniture {
             Vec::new()
         } else {
@@ -189,13 +198,12 @@ impl<S: Store> Index<S> {
             0 => 0,
             n => n.saturating_add(self.config.lead_window) - 1,
         };
-        let body_words = if all_furniture || lead_words == 0 {
-            Vec::new()
+        let body_words: Cow<'_, [u64]> = if all_furniture || lead_words == 0 {
+            Cow::Borrowed(&[])
         } else if body_first_segment == 0 {
-            content_words.truncate(lead_words);
-            content_words
+            Cow::Borrowed(&content_words[..content_words.len().min(lead_words)])
         } else {
-            content_words_from(body_first_segment, lead_words)
+            Cow::Owned(content_words_from(body_first_segment, lead_words))
         };
         keys.extend(self.lead_keys(&body_words));
         // A lean index holds no sets, and verifies from signatures.
@@ -283,22 +291,30 @@ impl<S: Store> Index<S> {
     fn content_shingles(&self, words: &[u64], local: &[u32]) -> (Vec<u64>, Vec<u32>) {
         let mut hashes = self.shingler.shingle_hashes(words);
         let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
-        let mut known = Vec::new();
-        self.store.furniture_among(&low, &mut known);
-        let furniture = |i: usize| known[i] || local.binary_search(&low[i]).is_ok();
-        let mut compact: Vec<u32> = (0..low.len())
-            .filter(|i| !furniture(*i))
-            .map(|i| low[i])
-            .collect();
-        if compact.is_empty() {
-            compact = low;
-        } else if compact.len() < hashes.len() {
-            let mut i = 0;
-            hashes.retain(|_| {
-                i += 1;
-                !furniture(i - 1)
-            });
-        }
+        // Nothing to leave out (always so in a lean index): no look-ups.
+        let mut compact = if local.is_empty() && self.store.furniture_shingles() == 0 {
+            low
+        } else {
+            let mut known = Vec::new();
+            self.store.furniture_among(&low, &mut known);
+            let furniture = |i: usize| known[i] || local.binary_search(&low[i]).is_ok();
+            let kept: Vec<u32> = (0..low.len())
+                .filter(|i| !furniture(*i))
+                .map(|i| low[i])
+                .collect();
+            if kept.is_empty() {
+                low
+            } else {
+                if kept.len() < hashes.len() {
+                    let mut i = 0;
+                    hashes.retain(|_| {
+                        i += 1;
+                        !furniture(i - 1)
+                    });
+                }
+                kept
+            }
+        };
         radsort::sort(&mut compact);
         compact.dedup();
         (hashes, compact)
