@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use syndetect::core::normalize::{normalize_with, SEGMENT_SEPARATOR};
-use syndetect::core::shingle::{push_word_hashes, word_hashes};
+use syndetect::core::shingle::{distinct_count, push_word_hashes, word_hashes};
 use syndetect::core::{normalize, LshParams, MinHasher, ShingleSet, Shingler};
 use syndetect::index::verdict::containment;
 use xxhash_rust::xxh3::xxh3_64;
@@ -103,6 +103,16 @@ proptest! {
             .map(|w| w.bytes().any(|b| b.is_ascii_digit()))
             .collect();
         prop_assert_eq!(numeric, digits);
+    }
+
+    #[test]
+    fn distinct_count_equals_sort_and_dedup(
+        values in proptest::collection::vec(prop_oneof![0u32..40, any::<u32>(), Just(0u32), Just(u32::MAX)], 0..700)
+    ) {
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        prop_assert_eq!(distinct_count(&values), sorted.len());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::normalize_with;
-use crate::core::shingle::push_word_hashes;
+use crate::core::shingle::{distinct_count, push_word_hashes};
 use crate::core::{BandKey, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
@@ -56,7 +56,8 @@ pub struct Segment {
 pub struct Fingerprint {
     /// MinHash signature of the content shingle set.
     pub signature: Signature,
-    /// The content shingle set as sorted distinct low 32-bit halves.
+    /// The content shingle set as sorted distinct low 32-bit halves (empty
+    /// in a lean index, which holds no sets and compares signatures only).
     pub set: Vec<u32>,
     /// Its 1-in-`set_sample_rate` sample, taken once here for every
     /// comparison with a sampled side and for storing (empty when sampling
@@ -180,7 +181,7 @@ impl<S: Store> Index<S> {
         } else {
             self.furniture_shingles_of(&words, &segments)
         };
-        let (hashes, compact) = self.content_shingles(&content_words, &furniture);
+        let (hashes, compact, distinct) = self.content_shingles(&content_words, &furniture);
         let mut figures: Vec<(u32, u32)> = segments
             .iter()
             .filter(|s| !s.furniture || all_furniture)
@@ -215,7 +216,7 @@ impl<S: Store> Index<S> {
         Ok(Fingerprint {
             sample,
             signature,
-            shingles: u32::try_from(compact.len()).unwrap_or(u32::MAX),
+            shingles: u32::try_from(distinct).unwrap_or(u32::MAX),
             set: compact,
             keys,
             words,
@@ -286,9 +287,10 @@ impl<S: Store> Index<S> {
     }
 
     /// The shingle hashes of the content words, less known furniture
-    /// shingles and this article's own (unless that would leave none), and
-    /// the same set as sorted distinct low halves.
-    fn content_shingles(&self, words: &[u64], local: &[u32]) -> (Vec<u64>, Vec<u32>) {
+    /// shingles and this article's own (unless that would leave none), the
+    /// same set as sorted distinct low halves (none in a lean index), and
+    /// its size.
+    fn content_shingles(&self, words: &[u64], local: &[u32]) -> (Vec<u64>, Vec<u32>, usize) {
         let mut hashes = self.shingler.shingle_hashes(words);
         let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
         // Nothing to leave out (always so in a lean index): no look-ups.
@@ -315,9 +317,16 @@ impl<S: Store> Index<S> {
                 kept
             }
         };
+        if self.config.is_lean() {
+            // A lean index holds no sets and verifies from signatures: only
+            // the size of the set is needed.
+            let distinct = distinct_count(&compact);
+            return (hashes, Vec::new(), distinct);
+        }
         radsort::sort(&mut compact);
         compact.dedup();
-        (hashes, compact)
+        let distinct = compact.len();
+        (hashes, compact, distinct)
     }
 
     /// The bucket keys a held article is posted under, as its fingerprint
