@@ -251,6 +251,12 @@ impl IndexConfig {
             "in (0, 1]",
         )?;
         check(
+            self.lead_window >= 1,
+            "lead_window",
+            self.lead_window,
+            "at least 1 word",
+        )?;
+        check(
             self.max_matches >= 1,
             "max_matches",
             self.max_matches,
@@ -310,5 +316,25 @@ impl IndexConfig {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_window_of_no_words_is_refused_by_name() {
+        assert_eq!(IndexConfig::default().validate(), Ok(()));
+        let config = IndexConfig {
+            lead_window: 0,
+            ..IndexConfig::default()
+        };
+        match config.validate() {
+            Err(ConfigError::OutOfRange { name, value, .. }) => {
+                assert_eq!((name, value.as_str()), ("lead_window", "0"));
+            }
+            other => panic!("expected lead_window out of range, got {other:?}"),
+        }
     }
 }
