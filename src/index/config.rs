@@ -141,7 +141,7 @@ impl IndexConfig {
 
     /// The defaults with [`Footprint::Lean`] and what it requires:
     /// verification from signatures, furniture learning off; and no lead
-    /// keys, which would add about a fifth to its memory (`lead_keys` may
+    /// keys, which would add about two fifths to its memory (`lead_keys` may
     /// still be set).
     pub fn lean() -> Self {
         IndexConfig {

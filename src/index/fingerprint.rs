@@ -471,5 +471,28 @@ mod tests {
         );
         let lean_fp = lean.fingerprint(&article).expect("has words");
         assert_eq!(lean.record_keys(&held), lean_fp.keys);
+
+        // A lean index that posts lead keys keeps them (and nothing else),
+        // so removing the article takes every posting back.
+        let with_leads = Index::in_memory(IndexConfig {
+            lead_keys: 16,
+            ..IndexConfig::lean()
+        })
+        .expect("lean config with lead keys");
+        with_leads
+            .ingest(&article, &MatchOptions::default())
+            .expect("ingests");
+        let held = with_leads.store.get_by_id("a").expect("held");
+        let leads_fp = with_leads.fingerprint(&article).expect("has words");
+        assert!(
+            leads_fp.keys.len() > with_leads.lsh.bands,
+            "lead keys posted"
+        );
+        assert_eq!(with_leads.record_keys(&held), leads_fp.keys);
+        assert!(held.set().is_empty() && held.segments().is_empty());
+        with_leads.remove("a").expect("removes");
+        let mut left = Vec::new();
+        with_leads.store.candidates(&leads_fp.keys, &mut left);
+        assert!(left.is_empty(), "postings left behind: {left:?}");
     }
 }

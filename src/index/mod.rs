@@ -198,15 +198,20 @@ impl<S: Store> Index<S> {
             } else {
                 Self::segment_hashes(&fp)
             };
-            let detail = (!lean).then(|| {
+            // A lean index keeps its lead keys only, if it posts any: they
+            // are bucket keys, needed again to remove it or reload it.
+            let lead_keys = &fp.keys[self.lsh.bands.min(fp.keys.len())..];
+            let detail = (!lean || !lead_keys.is_empty()).then(|| {
                 Box::new(Detail {
-                    set: if self.is_sampled(fp.shingles) {
+                    set: if lean {
+                        Vec::new()
+                    } else if self.is_sampled(fp.shingles) {
                         std::mem::take(&mut fp.sample)
                     } else {
                         std::mem::take(&mut fp.set)
                     }
                     .into_boxed_slice(),
-                    lead_keys: fp.keys[self.lsh.bands.min(fp.keys.len())..].into(),
+                    lead_keys: lead_keys.into(),
                     segments: segments.clone().into_boxed_slice(),
                     source: fp.source,
                 })

@@ -48,8 +48,9 @@ pub struct Record {
     /// Its content segments holding a figure: (hash with figures masked,
     /// segment hash), sorted.
     pub figures: Box<[(u32, u32)]>,
-    /// What a full-footprint index keeps beyond the signature; `None` in a
-    /// lean one.
+    /// What a full-footprint index keeps beyond the signature; in a lean
+    /// one, only its lead keys, and `None` when it posts none (the lean
+    /// default).
     pub detail: Option<Box<Detail>>,
     /// Unix seconds, 0 if unknown.
     pub published_at: i64,
@@ -66,9 +67,10 @@ pub struct Record {
     pub canonical_id: Arc<str>,
 }
 
-/// What a held article keeps in a full-footprint index only: the shingle
-/// set for exact verification, lead keys, and what the furniture model
-/// counted for it.
+/// What a held article keeps beyond its signature in a full-footprint
+/// index: the shingle set for exact verification, lead keys, and what the
+/// furniture model counted for it. A lean index with lead keys keeps those
+/// here and nothing else (its segments are empty: it counts nothing).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Detail {
     /// The content shingle set (furniture removed), as sorted distinct low
