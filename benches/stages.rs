@@ -1,6 +1,6 @@
 //! Throughput of each stage of the fingerprint, over one batch of realistic
 //! generated articles (`syndetect::bench::corpus::generate`, fixed seed):
-//! normalize → shingle → 128-value MinHash signature → LSH band keys, and the
+//! normalize → words (tokenize and hash) → shingle → 128-value MinHash signature → LSH band keys, and the
 //! whole `Index::fingerprint` (which adds segments, furniture, figures and
 //! lead keys).
 //!
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use syndetect::bench::corpus::generate;
+use syndetect::core::shingle::for_each_word;
 use syndetect::core::{normalize, MinHasher, Shingler};
 use syndetect::index::{Index, IndexConfig, MatchOptions};
 use syndetect::model::Article;
@@ -81,6 +82,15 @@ fn stages(c: &mut Criterion) {
                 .iter()
                 .map(|a| normalize(black_box(&a.text)).len())
                 .sum::<usize>()
+        })
+    });
+    g.bench_function("words", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for n in &normalized {
+                for_each_word(black_box(n.as_bytes()), |h, _| sum = sum.wrapping_add(h));
+            }
+            sum
         })
     });
     g.bench_function("shingle", |b| {

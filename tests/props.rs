@@ -188,7 +188,7 @@ fn minhash_mean_error_matches_theory() {
 /// Golden values: signatures and band keys are stored and compared across
 /// processes and machines, so they must never drift (a change here breaks
 /// every stored index and must be deliberate: bump `FORMAT` in
-/// `src/index/journal.rs` with it, as formats 2 and 3 did).
+/// `src/index/journal.rs` with it, as formats 2, 3 and 5 did).
 #[test]
 fn band_keys_are_stable_across_runs_and_machines() {
     let text = normalize(
@@ -206,11 +206,12 @@ fn band_keys_are_stable_across_runs_and_machines() {
 
 const GOLDEN_BANDS_ROWS: (usize, usize) = (32, 2);
 /// Format 2 kept 32-bit minima (229_134_556, 229_134_556, 877_651_515,
-/// 877_651_515); format 3 keeps their top 16 bits.
-const GOLDEN_SIG_HEAD: [u16; 4] = [3_496, 3_496, 13_391, 13_391];
+/// 877_651_515); format 3 kept their top 16 bits (3_496, 3_496, 13_391,
+/// 13_391); format 5 hashes words as padded blocks.
+const GOLDEN_SIG_HEAD: [u16; 4] = [3_258, 9_284, 49_063, 9_284];
 const GOLDEN_KEYS_HEAD: [u64; 4] = [
-    0x4196_b9e5_c271_8afb,
-    0x2761_d93d_86b9_6a26,
-    0x2ea9_2d88_9234_875f,
-    0x72e2_8f70_06e7_4523,
+    0x1fc3_8d0e_95d4_381e,
+    0xe52a_bb8b_05ec_c196,
+    0xe17f_1768_8371_af76,
+    0x22fe_91a8_4a66_cf16,
 ];

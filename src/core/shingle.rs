@@ -1,10 +1,10 @@
 //! Word shingles: every run of `k` consecutive words, hashed with xxh3.
 //!
-//! Words are hashed once each with xxh3; a shingle's hash combines its
-//! words' hashes with a multiply-rotate chain and a final avalanche, so no
-//! shingle string or byte buffer is ever built.
+//! Words are hashed once each with xxh3 (see [`word_hash`]); a shingle's
+//! hash combines its words' hashes with a multiply-rotate chain and a final
+//! avalanche, so no shingle string or byte buffer is ever built.
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::swar::{end_lane, in_range};
 
@@ -111,19 +111,75 @@ pub fn distinct_count(values: &[u32]) -> usize {
     n + usize::from(zero)
 }
 
-/// The xxh3 hash of each word of normalized text.
+/// The hash of one word: xxh3, seeded with the word's length, of the word
+/// zero-padded to 16 bytes when it is shorter (nearly every word is).
+///
+/// xxh3 takes one of four code paths by input length (1–3, 4–8, 9–16
+/// bytes, longer), and word lengths jump at random, so hashing words as they
+/// are costs a mispredicted branch for about every other word. A padded
+/// block always takes the 9–16 path; the length in the seed keeps `ab` apart
+/// from `ab\0`.
+#[inline(always)]
+pub fn word_hash(word: &[u8]) -> u64 {
+    if word.len() <= WORD_BLOCK {
+        let mut block = [0u8; WORD_BLOCK];
+        block[..word.len()].copy_from_slice(word);
+        hash_block(u128::from_le_bytes(block), word.len())
+    } else {
+        xxh3_64_with_seed(word, word.len() as u64)
+    }
+}
+
+/// Words up to this many bytes are hashed as one zero-padded block.
+const WORD_BLOCK: usize = 16;
+
+/// [`word_hash`] of a word of 1 to [`WORD_BLOCK`] bytes given as a block.
+#[inline(always)]
+fn hash_block(block: u128, len: usize) -> u64 {
+    xxh3_64_with_seed(&block.to_le_bytes(), len as u64)
+}
+
+/// [`word_hash`] of `segment[start..end]` (not empty): when a whole block
+/// from `start` lies inside `segment`, it is read at once and the bytes past
+/// the word masked off, with no copy of a variable length.
+#[inline(always)]
+fn word_hash_in(segment: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    match segment.get(start..start + WORD_BLOCK) {
+        Some(bytes) if len <= WORD_BLOCK => {
+            let mut block = [0u8; WORD_BLOCK];
+            block.copy_from_slice(bytes);
+            // 1 <= len <= 16, so the shift is 0..=120.
+            let mask = u128::MAX >> (128 - 8 * len);
+            hash_block(u128::from_le_bytes(block) & mask, len)
+        }
+        _ => word_hash(&segment[start..end]),
+    }
+}
+
+/// The hash ([`word_hash`]) of each word of normalized text.
 pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
     normalized
         .split_ascii_whitespace()
-        .map(|w| xxh3_64(w.as_bytes()))
+        .map(|w| word_hash(w.as_bytes()))
 }
 
-/// Appends the xxh3 hash of each word of `segment` (words separated by ASCII
-/// whitespace, as in normalized text) to `hashes`, and whether it holds a
-/// digit to `numeric`. The same hashes as [`word_hashes`], in one pass over
-/// the bytes, eight at a time: a chunk without whitespace (most of a word)
-/// costs two lane tests.
+/// Appends the hash ([`word_hash`]) of each word of `segment` (words
+/// separated by ASCII whitespace, as in normalized text) to `hashes`, and
+/// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+    for_each_word(segment, |hash, digit| {
+        hashes.push(hash);
+        numeric.push(digit);
+    });
+}
+
+/// Calls `each(hash, holds_a_digit)` for each word of `segment` (words
+/// separated by ASCII whitespace, as in normalized text), in order. The same
+/// hashes as [`word_hashes`], in one pass over the bytes, eight at a time: a
+/// chunk without whitespace (most of a word) costs two lane tests.
+#[inline]
+pub fn for_each_word(segment: &[u8], mut each: impl FnMut(u64, bool)) {
     // The word being read starts at `start`; `digit_end` is one past the
     // last digit seen, so the word holds a digit iff `digit_end > start`.
     let mut start = 0;
@@ -145,7 +201,7 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
                 if before != 0 {
                     digit_end = base + end_lane(before);
                 }
-                end_word(segment, base + lane, &mut start, digit_end, hashes, numeric);
+                end_word(segment, base + lane, &mut start, digit_end, &mut each);
             }
         }
         if digits != 0 {
@@ -155,22 +211,15 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
     }
     for (i, &b) in chunks.remainder().iter().enumerate() {
         if b.is_ascii_whitespace() {
-            end_word(segment, base + i, &mut start, digit_end, hashes, numeric);
+            end_word(segment, base + i, &mut start, digit_end, &mut each);
         } else if b.is_ascii_digit() {
             digit_end = base + i + 1;
         }
     }
-    end_word(
-        segment,
-        segment.len(),
-        &mut start,
-        digit_end,
-        hashes,
-        numeric,
-    );
+    end_word(segment, segment.len(), &mut start, digit_end, &mut each);
 }
 
-/// Pushes the word of `segment` from `*start` to `end`, if not empty (two
+/// Hands on the word of `segment` from `*start` to `end`, if not empty (two
 /// separators in a row leave none), and moves `*start` past the separator.
 #[inline(always)]
 fn end_word(
@@ -178,12 +227,10 @@ fn end_word(
     end: usize,
     start: &mut usize,
     digit_end: usize,
-    hashes: &mut Vec<u64>,
-    numeric: &mut Vec<bool>,
+    each: &mut impl FnMut(u64, bool),
 ) {
     if end > *start {
-        hashes.push(xxh3_64(&segment[*start..end]));
-        numeric.push(digit_end > *start);
+        each(word_hash_in(segment, *start, end), digit_end > *start);
     }
     *start = end + 1;
 }
@@ -244,7 +291,9 @@ impl Shingler {
     /// A text of fewer than `k` words (but at least one) yields one shingle of
     /// all its words, so short texts still compare.
     pub fn shingles(&self, normalized: &str) -> ShingleSet {
-        let words: Vec<u64> = word_hashes(normalized).collect();
+        // About six bytes a word.
+        let mut words = Vec::with_capacity(normalized.len() / 6 + 1);
+        for_each_word(normalized.as_bytes(), |hash, _| words.push(hash));
         ShingleSet::from_hashes(self.shingle_hashes(&words))
     }
 
@@ -301,6 +350,28 @@ mod tests {
                 .collect();
             assert_eq!(numeric, digits, "{text:?}");
         }
+    }
+
+    #[test]
+    fn words_are_hashed_as_padded_blocks_seeded_with_their_length() {
+        let block = |w: &[u8]| {
+            let mut b = [0u8; 16];
+            b[..w.len()].copy_from_slice(w);
+            xxh3_64_with_seed(&b, w.len() as u64)
+        };
+        assert_eq!(word_hash(b"kremlin"), block(b"kremlin"));
+        assert_eq!(word_hash(b"sixteen-letters!"), block(b"sixteen-letters!"));
+        assert_eq!(
+            word_hash(b"internationalization"),
+            xxh3_64_with_seed(b"internationalization", 20)
+        );
+        // The padding is not part of the word.
+        assert_ne!(word_hash(b"ab"), word_hash(b"ab\0"));
+        // A word read from a longer segment masks off what follows it.
+        let mut numeric = Vec::new();
+        let mut hashes = Vec::new();
+        push_word_hashes(b"ab cdefghijklmnopqrstuvwxyz", &mut hashes, &mut numeric);
+        assert_eq!(hashes[0], word_hash(b"ab"));
     }
 
     #[test]

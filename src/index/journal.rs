@@ -50,8 +50,9 @@ pub struct Durability {
 /// combine word hashes without xxh3, so stored sets and signatures differ;
 /// 3: signatures keep 16-bit minima; 4: records keep their matches and
 /// canonical id rather than the whole verdict, and the full-footprint detail
-/// in one optional box).
-const FORMAT: u32 = 4;
+/// in one optional box; 5: words are hashed as zero-padded 16-byte blocks,
+/// so stored sets and signatures differ).
+const FORMAT: u32 = 5;
 
 /// Counters and furniture shingles per snapshot entry.
 const CHUNK: usize = 8192;
