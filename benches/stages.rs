@@ -2,7 +2,7 @@
 //! generated articles (`syndetect::bench::corpus::generate`, fixed seed):
 //! normalize → words (tokenize and hash) → shingle → 128-value MinHash signature → LSH band keys, and the
 //! whole `Index::fingerprint` (which adds segments, furniture, figures and
-//! lead keys).
+//! lead keys), with the defaults and with `--footprint lean`.
 //!
 //! Every benchmark handles the same [`BATCH`] articles per iteration, so the
 //! time per article is the reported time divided by [`BATCH`]; throughput is
@@ -53,6 +53,11 @@ fn stages(c: &mut Criterion) {
     for a in generate(HELD, HELD_SEED, COPY_SHARE) {
         index
             .ingest(&a.to_article(), &options)
+            .expect("generated article ingests");
+    }
+    let lean = Index::in_memory(IndexConfig::lean()).expect("lean config is valid");
+    for a in generate(HELD, HELD_SEED, COPY_SHARE) {
+        lean.ingest(&a.to_article(), &options)
             .expect("generated article ingests");
     }
     let lsh = *index.lsh();
@@ -123,6 +128,19 @@ fn stages(c: &mut Criterion) {
                 .map(|a| {
                     index
                         .fingerprint(black_box(a))
+                        .expect("generated article has words")
+                        .keys
+                        .len()
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("fingerprint_lean", |b| {
+        b.iter(|| {
+            articles
+                .iter()
+                .map(|a| {
+                    lean.fingerprint(black_box(a))
                         .expect("generated article has words")
                         .keys
                         .len()

@@ -1,12 +1,15 @@
 //! Property tests for the math and the normalizer: idempotence, segments and
-//! word hashes as the tokenizer hands them out, collisions of
+//! word hashes as the tokenizer hands them out, the set counts (distinct
+//! values, merged intersections) against their references, collisions of
 //! identical texts, MinHash estimates against exact Jaccard, and band keys that
 //! stay the same across runs and machines.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use syndetect::core::normalize::{normalize_with, SEGMENT_SEPARATOR};
-use syndetect::core::shingle::{distinct_count, push_word_hashes, word_hashes};
+use syndetect::core::shingle::{
+    distinct_count, push_word_hashes, sorted_intersection_len, word_hashes,
+};
 use syndetect::core::{normalize, LshParams, MinHasher, ShingleSet, Shingler};
 use syndetect::index::verdict::containment;
 use xxhash_rust::xxh3::xxh3_64;
@@ -113,6 +116,15 @@ proptest! {
         sorted.sort_unstable();
         sorted.dedup();
         prop_assert_eq!(distinct_count(&values), sorted.len());
+    }
+
+    #[test]
+    fn merged_intersection_equals_a_set_intersection(
+        a in proptest::collection::btree_set(0u32..300, 0..200),
+        b in proptest::collection::btree_set(0u32..300, 0..200),
+    ) {
+        let (va, vb): (Vec<u32>, Vec<u32>) = (a.iter().copied().collect(), b.iter().copied().collect());
+        prop_assert_eq!(sorted_intersection_len(&va, &vb), a.intersection(&b).count());
     }
 
     #[test]

@@ -17,12 +17,13 @@
 //! start of its body, and a short copy is found through them.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
-use crate::core::normalize::normalize_with;
+use crate::core::normalize::Normalizer;
 use crate::core::shingle::{distinct_count, push_word_hashes};
 use crate::core::{BandKey, Signature};
 use crate::error::{Error, Result};
@@ -107,6 +108,19 @@ fn source_segment_key(source: u64, segment: u64) -> u64 {
     xxh3_64_with_seed(&segment.to_le_bytes(), source)
 }
 
+thread_local! {
+    /// This thread's normalizer: its buffers serve article after article.
+    static NORMALIZER: RefCell<Normalizer> = RefCell::new(Normalizer::default());
+}
+
+/// Calls `f` with this thread's normalizer (a fresh one should it be in use).
+fn with_normalizer<R>(f: impl FnOnce(&mut Normalizer) -> R) -> R {
+    NORMALIZER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut n) => f(&mut n),
+        Err(_) => f(&mut Normalizer::default()),
+    })
+}
+
 /// The counter key of a source's article count.
 fn source_articles_key(source: u64) -> u64 {
     xxh3_64_with_seed(&SOURCE_ARTICLES_SALT.to_le_bytes(), source)
@@ -133,13 +147,15 @@ impl<S: Store> Index<S> {
             }
             // Each segment is tokenized as normalization writes it; the
             // normalized text itself is not needed.
-            normalize_with(text, |seg, hash| {
-                let start = words.len();
-                push_word_hashes(seg, &mut words, &mut numeric);
-                segments.push(Segment {
-                    hash,
-                    words: start..words.len(),
-                    furniture: false,
+            with_normalizer(|n| {
+                n.run(text, |seg, hash| {
+                    let start = words.len();
+                    push_word_hashes(seg, &mut words, &mut numeric);
+                    segments.push(Segment {
+                        hash,
+                        words: start..words.len(),
+                        furniture: false,
+                    });
                 });
             });
         }

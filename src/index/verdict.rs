@@ -75,7 +75,16 @@ pub(crate) fn sample(set: &[u32], rate: u32) -> std::borrow::Cow<'_, [u32]> {
         return std::borrow::Cow::Borrowed(set);
     }
     let mask = rate - 1;
-    std::borrow::Cow::Owned(set.iter().copied().filter(|h| h & mask == 0).collect())
+    // Branch-free: which hashes are kept is a coin toss each, which a
+    // branch would mispredict about once in three.
+    let mut kept = vec![0u32; set.len()];
+    let mut n = 0;
+    for &h in set {
+        kept[n] = h;
+        n += usize::from(h & mask == 0);
+    }
+    kept.truncate(n);
+    std::borrow::Cow::Owned(kept)
 }
 
 impl<S: Store> Index<S> {

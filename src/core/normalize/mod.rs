@@ -78,15 +78,97 @@ pub fn normalize(text: &str) -> String {
 /// assert_eq!(text, "glued\n\nsentences here");
 /// ```
 pub fn normalize_with(text: &str, each: impl FnMut(&[u8], u64)) -> String {
-    let stripped = html::strip_tags(text);
-    let decoded = decode_entities(&stripped);
-    if decoded.is_ascii() {
-        // Nothing for the mojibake repair or the folding to do.
-        return tokenize_segments(&decoded, each);
+    let mut normalizer = Normalizer::default();
+    normalizer.run(text, each);
+    // Only ASCII bytes were written.
+    String::from_utf8(normalizer.out).unwrap_or_default()
+}
+
+/// Normalizes many texts with the same buffers, where [`normalize_with`]
+/// allocates an output and a table of seen segments for each text: for a
+/// caller that only reads the segments as they are handed out (as the
+/// fingerprint does), keep one per thread.
+#[derive(Debug, Default)]
+pub struct Normalizer {
+    /// The normalized text, with scratch past its end.
+    out: Vec<u8>,
+    /// Hashes of the segments kept, to drop repeats.
+    seen: HashSet<u64, KeyHash>,
+}
+
+/// A [`Normalizer`] whose output buffer grew past this many bytes lets it go
+/// before the next text (articles are a few KB; the limit is 1 MB).
+const KEEP_BYTES: usize = 64 << 10;
+/// The same for its table of seen segments, in segments.
+const KEEP_SEGMENTS: usize = 1024;
+
+impl Normalizer {
+    /// Normalizes `text` as [`normalize_with`] does, handing each segment to
+    /// `each`, and returns the normalized text (ASCII), valid until the next
+    /// call.
+    pub fn run(&mut self, text: &str, each: impl FnMut(&[u8], u64)) -> &[u8] {
+        // One huge text should not keep its buffers' size for good.
+        if self.out.capacity() > KEEP_BYTES {
+            self.out = Vec::new();
+        }
+        if self.seen.capacity() > KEEP_SEGMENTS {
+            self.seen = HashSet::default();
+        }
+        let stripped = html::strip_tags(text);
+        let decoded = decode_entities(&stripped);
+        if decoded.is_ascii() {
+            // Nothing for the mojibake repair or the folding to do.
+            self.tokenize_segments(&decoded, each);
+        } else {
+            let fixed = mojibake::fix(&decoded);
+            let folded = fold::fold(&fixed);
+            self.tokenize_segments(&folded, each);
+        }
+        &self.out
     }
-    let fixed = mojibake::fix(&decoded);
-    let folded = fold::fold(&fixed);
-    tokenize_segments(&folded, each)
+
+    /// Splits folded text into segments of lowercase ASCII alphanumeric words,
+    /// one per output paragraph (separated by a blank line), dropping segments
+    /// that repeat an earlier one; `each` gets every segment kept, with its hash.
+    fn tokenize_segments(&mut self, text: &str, mut each: impl FnMut(&[u8], u64)) {
+        // Each segment is written straight into `out` after the separator, and
+        // kept by moving `len` past it, or dropped by leaving `len` where it was.
+        // `out` is kept long enough for the next segment to be written.
+        let out = &mut self.out;
+        out.clear();
+        out.resize(text.len() + SEGMENT_SEPARATOR.len() + 1, 0);
+        let mut len = 0;
+        let seen = &mut self.seen;
+        seen.clear();
+        // About one segment per sentence: room enough that the set rarely grows.
+        seen.reserve(text.len() / 64);
+        for raw in segment::Segments::new(text) {
+            // Blank lines and lone punctuation are common (stripped HTML leaves
+            // many): pass over the short ones holding no word at once.
+            if raw.len() < 8 && !raw.bytes().any(|c| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let separator = if len > 0 { SEGMENT_SEPARATOR.len() } else { 0 };
+            let start = len + separator;
+            if out.len() <= start + raw.len() {
+                out.resize(start + raw.len() + 1, 0);
+            }
+            if separator > 0 {
+                out[len..start].copy_from_slice(SEGMENT_SEPARATOR.as_bytes());
+            }
+            let (written, words) = words::write_words(raw.as_bytes(), &mut out[start..]);
+            if words == 0 {
+                continue;
+            }
+            let end = start + written;
+            let hash = xxh3_64(&out[start..end]);
+            if words < MIN_DEDUP_WORDS || seen.insert(hash) {
+                each(&out[start..end], hash);
+                len = end;
+            }
+        }
+        out.truncate(len);
+    }
 }
 
 /// Decodes HTML entities, leaving text without `&` untouched (and unallocated).
@@ -96,48 +178,6 @@ fn decode_entities(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(text)
     }
-}
-
-/// Splits folded text into segments of lowercase ASCII alphanumeric words,
-/// one per output paragraph (separated by a blank line), dropping segments
-/// that repeat an earlier one; `each` gets every segment kept, with its hash.
-fn tokenize_segments(text: &str, mut each: impl FnMut(&[u8], u64)) -> String {
-    // Each segment is written straight into `out` after the separator, and
-    // kept by moving `len` past it, or dropped by leaving `len` where it was.
-    // `out` is kept long enough for the next segment to be written.
-    let mut out = vec![0u8; text.len() + SEGMENT_SEPARATOR.len() + 1];
-    let mut len = 0;
-    // About one segment per sentence: room enough that the set rarely grows.
-    let mut seen: HashSet<u64, KeyHash> =
-        HashSet::with_capacity_and_hasher(text.len() / 64, KeyHash::default());
-    for raw in segment::Segments::new(text) {
-        // Blank lines and lone punctuation are common (stripped HTML leaves
-        // many): pass over the short ones holding no word at once.
-        if raw.len() < 8 && !raw.bytes().any(|c| c.is_ascii_alphanumeric()) {
-            continue;
-        }
-        let separator = if len > 0 { SEGMENT_SEPARATOR.len() } else { 0 };
-        let start = len + separator;
-        if out.len() <= start + raw.len() {
-            out.resize(start + raw.len() + 1, 0);
-        }
-        if separator > 0 {
-            out[len..start].copy_from_slice(SEGMENT_SEPARATOR.as_bytes());
-        }
-        let (written, words) = words::write_words(raw.as_bytes(), &mut out[start..]);
-        if words == 0 {
-            continue;
-        }
-        let end = start + written;
-        let hash = xxh3_64(&out[start..end]);
-        if words < MIN_DEDUP_WORDS || seen.insert(hash) {
-            each(&out[start..end], hash);
-            len = end;
-        }
-    }
-    out.truncate(len);
-    // Only ASCII bytes were written.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

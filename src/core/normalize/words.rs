@@ -113,15 +113,35 @@ fn chunk_output(x: u64, carry: &mut Carry, next_is_digit: bool) -> Output {
 }
 
 /// Writes the lanes of `output` that are not dropped at `buf[at..]` and
-/// returns the new write position. A dropped lane is stored too, but at the
-/// position the next lane overwrites: `buf` needs room for one byte past
-/// what is kept.
+/// returns the new write position. The chunk is stored whole, so `buf` needs
+/// room for eight bytes from `at` (a whole chunk of input gives it: `at` is
+/// never past the chunk's own position); what lies past the new position is
+/// scratch. The last, partial chunk goes through [`write_tail`].
+///
+/// A dropped lane is removed by shifting the lanes above it down one; most
+/// chunks drop none, and most of the rest one (the space after a `,` or
+/// `.`), so the loop runs at most once for nearly every chunk.
 #[inline]
-fn write_output(output: Output, buf: &mut [u8], mut at: usize) -> usize {
-    if output.dropped == 0 {
-        buf[at..at + 8].copy_from_slice(&output.bytes.to_le_bytes());
-        return at + 8;
+fn write_output(output: Output, buf: &mut [u8], at: usize) -> usize {
+    let mut bytes = output.bytes;
+    let mut dropped = output.dropped;
+    let mut kept = 8;
+    while dropped != 0 {
+        // The lowest dropped lane, and the lanes below it.
+        let lane = dropped.trailing_zeros() / 8;
+        let below = (1u64 << (8 * lane)) - 1;
+        bytes = (bytes & below) | ((bytes >> 8) & !below);
+        dropped = (dropped >> 8) & !below;
+        kept -= 1;
     }
+    buf[at..at + 8].copy_from_slice(&bytes.to_le_bytes());
+    at + kept
+}
+
+/// As [`write_output`] for the last, partial chunk of a segment, byte by
+/// byte, so that nothing is stored past the segment's own length: a dropped
+/// lane is stored too, but at the position the next lane overwrites.
+fn write_tail(output: Output, buf: &mut [u8], mut at: usize) -> usize {
     for (lane, byte) in output.bytes.to_le_bytes().into_iter().enumerate() {
         buf[at] = byte;
         at += usize::from(output.dropped & (0x80 << (8 * lane)) == 0);
@@ -172,7 +192,7 @@ pub fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
         // make the tail's last byte followed by no digit. They are dropped.
         let mut output = chunk_output(tail_chunk(segment), &mut carry, false);
         output.dropped |= HIGH << (8 * tail);
-        len = write_output(output, buf, len);
+        len = write_tail(output, buf, len);
         words += output.words as usize;
     }
     // A segment ending in a separator has written one space after its last word.
