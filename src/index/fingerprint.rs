@@ -58,7 +58,8 @@ pub struct Fingerprint {
     /// MinHash signature of the content shingle set.
     pub signature: Signature,
     /// The content shingle set as sorted distinct low 32-bit halves (empty
-    /// in a lean index, which holds no sets and compares signatures only).
+    /// in a lean index, which holds no sets and compares signatures only,
+    /// and for a sampled set, which is compared and kept as its `sample`).
     pub set: Vec<u32>,
     /// Its 1-in-`set_sample_rate` sample, taken once here for every
     /// comparison with a sampled side and for storing (empty when sampling
@@ -106,6 +107,20 @@ fn figure_key(words: &[u64], numeric: &[bool]) -> Option<u32> {
 /// The counter key of a segment within one source.
 fn source_segment_key(source: u64, segment: u64) -> u64 {
     xxh3_64_with_seed(&segment.to_le_bytes(), source)
+}
+
+/// An article's content shingles, as [`Index::content_shingles`] finds them.
+struct ContentSet {
+    /// Every content shingle's hash, in text order (for the signature).
+    hashes: Vec<u64>,
+    /// The distinct low halves, sorted: empty in a lean index, and when the
+    /// set is sampled (then only the sample is used).
+    set: Vec<u32>,
+    /// The low halves that are a multiple of the sample rate, sorted and
+    /// distinct: empty in a lean index and when sampling is off.
+    sample: Vec<u32>,
+    /// How many distinct low halves.
+    distinct: usize,
 }
 
 thread_local! {
@@ -197,7 +212,12 @@ impl<S: Store> Index<S> {
         } else {
             self.furniture_shingles_of(&words, &segments)
         };
-        let (hashes, compact, distinct) = self.content_shingles(&content_words, &furniture);
+        let ContentSet {
+            hashes,
+            set,
+            sample,
+            distinct,
+        } = self.content_shingles(&content_words, &furniture);
         let mut figures: Vec<(u32, u32)> = segments
             .iter()
             .filter(|s| !s.furniture || all_furniture)
@@ -223,17 +243,11 @@ impl<S: Store> Index<S> {
             Cow::Owned(content_words_from(body_first_segment, lead_words))
         };
         keys.extend(self.lead_keys(&body_words));
-        // A lean index holds no sets, and verifies from signatures.
-        let sample = if self.config.set_sample_above > 0 && !self.config.is_lean() {
-            super::verdict::sample(&compact, self.config.set_sample_rate).into_owned()
-        } else {
-            Vec::new()
-        };
         Ok(Fingerprint {
             sample,
             signature,
             shingles: u32::try_from(distinct).unwrap_or(u32::MAX),
-            set: compact,
+            set,
             keys,
             words,
             segments,
@@ -303,10 +317,9 @@ impl<S: Store> Index<S> {
     }
 
     /// The shingle hashes of the content words, less known furniture
-    /// shingles and this article's own (unless that would leave none), the
-    /// same set as sorted distinct low halves (none in a lean index), and
-    /// its size.
-    fn content_shingles(&self, words: &[u64], local: &[u32]) -> (Vec<u64>, Vec<u32>, usize) {
+    /// shingles and this article's own (unless that would leave none), as
+    /// sets of low halves (see [`ContentSet`]).
+    fn content_shingles(&self, words: &[u64], local: &[u32]) -> ContentSet {
         let mut hashes = self.shingler.shingle_hashes(words);
         let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
         // Nothing to leave out (always so in a lean index): no look-ups.
@@ -337,12 +350,45 @@ impl<S: Store> Index<S> {
             // A lean index holds no sets and verifies from signatures: only
             // the size of the set is needed.
             let distinct = distinct_count(&compact);
-            return (hashes, Vec::new(), distinct);
+            return ContentSet {
+                hashes,
+                set: Vec::new(),
+                sample: Vec::new(),
+                distinct,
+            };
+        }
+        let rate = self.config.set_sample_rate;
+        // A set that may be sampled is counted first: when it is, only its
+        // sample is ever compared or kept, and sorting that alone is a
+        // quarter of the work.
+        if self.config.set_sample_above > 0 && compact.len() > self.config.set_sample_above as usize
+        {
+            let distinct = distinct_count(&compact);
+            if self.is_sampled(u32::try_from(distinct).unwrap_or(u32::MAX)) {
+                let mut sample = super::verdict::sample(&compact, rate).into_owned();
+                radsort::sort(&mut sample);
+                sample.dedup();
+                return ContentSet {
+                    hashes,
+                    set: Vec::new(),
+                    sample,
+                    distinct,
+                };
+            }
         }
         radsort::sort(&mut compact);
         compact.dedup();
-        let distinct = compact.len();
-        (hashes, compact, distinct)
+        let sample = if self.config.set_sample_above > 0 {
+            super::verdict::sample(&compact, rate).into_owned()
+        } else {
+            Vec::new()
+        };
+        ContentSet {
+            hashes,
+            distinct: compact.len(),
+            set: compact,
+            sample,
+        }
     }
 
     /// The bucket keys a held article is posted under, as its fingerprint
