@@ -323,29 +323,30 @@ impl<S: Store> Index<S> {
         let mut hashes = self.shingler.shingle_hashes(words);
         let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
         // Nothing to leave out (always so in a lean index): no look-ups.
-        let mut compact = if local.is_empty() && self.store.furniture_shingles() == 0 {
-            low
-        } else {
-            let mut known = Vec::new();
-            self.store.furniture_among(&low, &mut known);
-            let furniture = |i: usize| known[i] || local.binary_search(&low[i]).is_ok();
-            let kept: Vec<u32> = (0..low.len())
-                .filter(|i| !furniture(*i))
-                .map(|i| low[i])
-                .collect();
-            if kept.is_empty() {
-                low
-            } else {
-                if kept.len() < hashes.len() {
-                    let mut i = 0;
-                    hashes.retain(|_| {
-                        i += 1;
-                        !furniture(i - 1)
-                    });
+        let mut compact = low;
+        // Nothing to leave out (always so in a lean index): no look-ups.
+        if !local.is_empty() || self.store.furniture_shingles() > 0 {
+            let mut furniture = Vec::new();
+            self.store.furniture_among(&compact, &mut furniture);
+            if !local.is_empty() {
+                for (f, h) in furniture.iter_mut().zip(&compact) {
+                    *f = *f || local.binary_search(h).is_ok();
                 }
-                kept
             }
-        };
+            let kept = furniture.iter().filter(|f| !**f).count();
+            // All furniture: an error page keeps its shingles.
+            if kept > 0 && kept < compact.len() {
+                // Compacted in place, branch-free.
+                let mut n = 0;
+                for (i, f) in furniture.iter().enumerate() {
+                    compact[n] = compact[i];
+                    hashes[n] = hashes[i];
+                    n += usize::from(!*f);
+                }
+                compact.truncate(n);
+                hashes.truncate(n);
+            }
+        }
         if self.config.is_lean() {
             // A lean index holds no sets and verifies from signatures: only
             // the size of the set is needed.
@@ -366,7 +367,7 @@ impl<S: Store> Index<S> {
             let distinct = distinct_count(&compact);
             if self.is_sampled(u32::try_from(distinct).unwrap_or(u32::MAX)) {
                 let mut sample = super::verdict::sample(&compact, rate).into_owned();
-                radsort::sort(&mut sample);
+                sample.sort_unstable();
                 sample.dedup();
                 return ContentSet {
                     hashes,
