@@ -240,8 +240,16 @@ const COMBINE: u64 = 0x9E37_79B9_7F4A_7C15;
 /// uniform, as MinHash and the sampled sets need.
 #[inline]
 fn combine(window: &[u64], seed: u64) -> u64 {
+    hash_word_run(window.iter().copied(), seed)
+}
+
+/// The shingle combiner over any run of word hashes (any length): a
+/// multiply-rotate chain from `seed`, then a 64-bit avalanche. Cheaper than
+/// hashing the words' bytes again, and order-sensitive.
+#[inline]
+pub fn hash_word_run(words: impl IntoIterator<Item = u64>, seed: u64) -> u64 {
     let mut h = seed;
-    for &w in window {
+    for w in words {
         h = (h.rotate_left(29) ^ w).wrapping_mul(COMBINE);
     }
     h ^= h >> 33;

@@ -24,7 +24,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::Normalizer;
-use crate::core::shingle::{distinct_count, push_word_hashes};
+use crate::core::shingle::{distinct_count, hash_word_run, push_word_hashes};
 use crate::core::{BandKey, Signature};
 use crate::error::{Error, Result};
 use crate::model::Article;
@@ -92,17 +92,23 @@ impl Fingerprint {
     }
 }
 
-/// The hash of a segment's words with every numeric word masked, if it has one.
+/// The hash of a segment's words with every numeric word masked, if it has
+/// one (the shingle combiner over the whole segment: no byte buffer).
 fn figure_key(words: &[u64], numeric: &[bool]) -> Option<u32> {
-    if !numeric.iter().any(|n| *n) {
+    if !numeric.contains(&true) {
         return None;
     }
-    let mut buf = Vec::with_capacity(8 * words.len());
-    for (w, n) in words.iter().zip(numeric) {
-        buf.extend_from_slice(&if *n { 0 } else { *w }.to_le_bytes());
-    }
-    Some(xxh3_64(&buf) as u32)
+    let masked = words
+        .iter()
+        .zip(numeric)
+        .map(|(w, n)| if *n { FIGURE_MASK } else { *w });
+    Some(hash_word_run(masked, FIGURE_SEED) as u32)
 }
+
+/// What a numeric word becomes in a figure key.
+const FIGURE_MASK: u64 = 0;
+/// The combiner's start value for figure keys (apart from shingles').
+const FIGURE_SEED: u64 = 0xF16E_5EED_0000_0001;
 
 /// The counter key of a segment within one source.
 fn source_segment_key(source: u64, segment: u64) -> u64 {

@@ -51,7 +51,8 @@ pub struct Durability {
 /// 3: signatures keep 16-bit minima; 4: records keep their matches and
 /// canonical id rather than the whole verdict, and the full-footprint detail
 /// in one optional box; 5: words are hashed as zero-padded 16-byte blocks,
-/// so stored sets and signatures differ).
+/// so stored sets and signatures differ, and figure keys combine word
+/// hashes instead of hashing their bytes).
 const FORMAT: u32 = 5;
 
 /// Counters and furniture shingles per snapshot entry.
