@@ -185,6 +185,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reused_normalizer_gives_what_a_fresh_one_does() {
+        let repeated = "One two three four five six.\nOne two three four five six.";
+        let huge = "word after word. ".repeat(8_000);
+        let texts = [
+            repeated,
+            // The same text again: the first run's segments are not "seen".
+            repeated,
+            "<p>Caf&eacute; rose 7,412.36</p>",
+            "",
+            // Past what a normalizer keeps between texts.
+            huge.as_str(),
+            "Short again.Glued text",
+        ];
+        let mut normalizer = Normalizer::default();
+        for text in texts {
+            let mut reused = Vec::new();
+            let out = normalizer
+                .run(text, |seg, hash| reused.push((seg.to_vec(), hash)))
+                .to_vec();
+            let mut fresh = Vec::new();
+            let expected = normalize_with(text, |seg, hash| fresh.push((seg.to_vec(), hash)));
+            assert_eq!(out, expected.as_bytes());
+            assert_eq!(reused, fresh);
+        }
+    }
+
+    #[test]
     fn mangled_quotes_and_glued_sentences_match_clean_text() {
         let clean = normalize("Putin’s order, Peskov said. Russia and Ukraine accused");
         let mangled = normalize("Putin&& s order, Peskov said.Russia and Ukraine accused");
