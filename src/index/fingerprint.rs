@@ -327,9 +327,7 @@ impl<S: Store> Index<S> {
     /// sets of low halves (see [`ContentSet`]).
     fn content_shingles(&self, words: &[u64], local: &[u32]) -> ContentSet {
         let mut hashes = self.shingler.shingle_hashes(words);
-        let low: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
-        // Nothing to leave out (always so in a lean index): no look-ups.
-        let mut compact = low;
+        let mut compact: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
         // Nothing to leave out (always so in a lean index): no look-ups.
         if !local.is_empty() || self.store.furniture_shingles() > 0 {
             let mut furniture = Vec::new();
