@@ -1,6 +1,7 @@
 //! Throughput of each stage of the fingerprint, over one batch of realistic
 //! generated articles (`syndetect::bench::corpus::generate`, fixed seed):
-//! normalize → words (tokenize and hash) → shingle → 128-value MinHash signature → LSH band keys, and the
+//! normalize → words (tokenize and hash) → shingle → distinct count (what a
+//! lean fingerprint keeps of its set) → 128-value MinHash signature → LSH band keys, and the
 //! whole `Index::fingerprint` (which adds segments, furniture, figures and
 //! lead keys), with the defaults and with `--footprint lean`.
 //!
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use syndetect::bench::corpus::generate;
-use syndetect::core::shingle::for_each_word;
+use syndetect::core::shingle::{distinct_count, for_each_word};
 use syndetect::core::{normalize, MinHasher, Shingler};
 use syndetect::index::{Index, IndexConfig, MatchOptions};
 use syndetect::model::Article;
@@ -44,6 +45,20 @@ fn stages(c: &mut Criterion) {
     let normalized: Vec<String> = articles.iter().map(|a| normalize(&a.text)).collect();
     let sets: Vec<_> = normalized.iter().map(|n| shingler.shingles(n)).collect();
     let signatures: Vec<_> = sets.iter().map(|s| hasher.signature(s.hashes())).collect();
+    // Each article's shingles as the fingerprint counts them: low halves,
+    // in text order, duplicates kept.
+    let low_halves: Vec<Vec<u32>> = normalized
+        .iter()
+        .map(|n| {
+            let mut words = Vec::new();
+            for_each_word(n.as_bytes(), |h, _| words.push(h));
+            shingler
+                .shingle_hashes(&words)
+                .iter()
+                .map(|h| *h as u32)
+                .collect()
+        })
+        .collect();
 
     // `fingerprint` reads the furniture model, so run it against an index
     // that has seen other articles of the same sites (its stores are as they
@@ -103,6 +118,14 @@ fn stages(c: &mut Criterion) {
             normalized
                 .iter()
                 .map(|n| shingler.shingles(black_box(n)).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("distinct_count", |b| {
+        b.iter(|| {
+            low_halves
+                .iter()
+                .map(|v| distinct_count(black_box(v)))
                 .sum::<usize>()
         })
     });
