@@ -9,6 +9,7 @@ pub mod fasthash;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod scratch;
 pub mod shingle;
 mod swar;
 

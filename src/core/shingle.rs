@@ -4,8 +4,11 @@
 //! hash combines its words' hashes with a multiply-rotate chain and a final
 //! avalanche, so no shingle string or byte buffer is ever built.
 
+use std::cell::RefCell;
+
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use super::scratch::with_scratch;
 use super::swar::{end_lane, in_range};
 
 /// The distinct shingle hashes of one document, sorted ascending.
@@ -84,35 +87,34 @@ pub fn distinct_count(values: &[u32]) -> usize {
     let bits = (values.len().max(4) * 4)
         .next_power_of_two()
         .trailing_zeros();
-    let mask = (1usize << bits) - 1;
-    TABLE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut table) => {
-            if table.len() < mask + 1 {
-                table.resize(mask + 1, 0);
-            }
-            let n = count_in(values, &mut table[..mask + 1], bits);
-            table[..mask + 1].fill(0);
-            if table.len() > KEEP_TABLE {
-                *table = Vec::new();
-            }
-            n
+    let size = 1usize << bits;
+    if size > KEEP_TABLE {
+        return count_in(values, &mut vec![0u32; size]);
+    }
+    with_scratch(&TABLE, Vec::new, |table| {
+        if table.len() < size {
+            table.resize(size, 0);
         }
-        Err(_) => count_in(values, &mut vec![0u32; mask + 1], bits),
+        let n = count_in(values, &mut table[..size]);
+        table[..size].fill(0);
+        n
     })
 }
 
 thread_local! {
     /// This thread's table for [`distinct_count`], zeroed between calls:
     /// allocating and zeroing a fresh one for every article costs more.
-    static TABLE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static TABLE: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A [`distinct_count`] table larger than this many slots is let go after use.
+/// The largest [`distinct_count`] table a thread keeps, in slots (a
+/// quarter full for 16,384 values: far past any article).
 const KEEP_TABLE: usize = 1 << 16;
 
-/// [`distinct_count`] with a zeroed `table` of `1 << bits` slots.
-fn count_in(values: &[u32], table: &mut [u32], bits: u32) -> usize {
+/// [`distinct_count`] with a zeroed `table` whose size is a power of two.
+fn count_in(values: &[u32], table: &mut [u32]) -> usize {
     let mask = table.len() - 1;
+    let bits = table.len().trailing_zeros();
     // 0 marks an empty slot, so the value 0 is counted apart.
     let mut zero = false;
     let mut n = 0;

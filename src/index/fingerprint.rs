@@ -24,6 +24,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::Index;
 use crate::core::normalize::Normalizer;
+use crate::core::scratch::with_scratch;
 use crate::core::shingle::{distinct_count, hash_word_run, push_word_hashes};
 use crate::core::{BandKey, Signature};
 use crate::error::{Error, Result};
@@ -136,10 +137,7 @@ thread_local! {
 
 /// Calls `f` with this thread's normalizer (a fresh one should it be in use).
 fn with_normalizer<R>(f: impl FnOnce(&mut Normalizer) -> R) -> R {
-    NORMALIZER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut n) => f(&mut n),
-        Err(_) => f(&mut Normalizer::default()),
-    })
+    with_scratch(&NORMALIZER, Normalizer::default, f)
 }
 
 /// The counter key of a source's article count.
