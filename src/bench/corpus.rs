@@ -60,7 +60,12 @@ impl Rng {
 
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.unit() <= p
+    }
+
+    /// A uniform float in `[0, 1)` (53 random bits).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -106,8 +111,7 @@ fn vocabulary() -> Vec<String> {
 /// A word index with a Zipf-like (1/rank) distribution over `n` words.
 fn zipf(rng: &mut Rng, n: usize) -> usize {
     // Inverse of the continuous 1/x CDF on [1, n+1).
-    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    let x = ((n as f64 + 1.0).ln() * u).exp();
+    let x = ((n as f64 + 1.0).ln() * rng.unit()).exp();
     (x as usize).saturating_sub(1).min(n - 1)
 }
 
@@ -171,8 +175,7 @@ pub fn generate(n: usize, seed: u64, copy_share: f64) -> Vec<LabeledArticle> {
             }
             None => {
                 // Log-uniform over 300..=1000.
-                let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-                let words = (300.0 * (1000.0f64 / 300.0).powf(u)).round() as usize;
+                let words = (300.0 * (1000.0f64 / 300.0).powf(rng.unit())).round() as usize;
                 (
                     article_text(&mut rng, &vocab, words),
                     format!("c{i}"),
