@@ -227,3 +227,39 @@ const GOLDEN_KEYS_HEAD: [u64; 4] = [
     0xe17f_1768_8371_af76,
     0x22fe_91a8_4a66_cf16,
 ];
+
+/// Golden values over whole articles: the five seeds' word hashes, shingle
+/// hashes, distinct counts and signatures, folded into one digest. The hot
+/// loops behind them are compiled once per CPU level and picked at run time
+/// (see `syndetect::core`), so this pins every level to the same answer: a
+/// machine whose CPU takes another path than the one the value was taken on
+/// checks that path. (The value was taken before that dispatch existed.)
+#[test]
+fn whole_article_fingerprints_are_stable_across_cpu_levels() {
+    let seeds = [
+        include_str!("fixtures/seeds/000_bfcb690c9e2be059.txt"),
+        include_str!("fixtures/seeds/001_87a3e83879af6b9e.txt"),
+        include_str!("fixtures/seeds/002_49eb4525e4a1980a.txt"),
+        include_str!("fixtures/seeds/003_1dacb39100a90cdf.txt"),
+        include_str!("fixtures/seeds/004_6cafe41d9e784b11.txt"),
+    ];
+    let shingler = Shingler::new(3);
+    let hasher = MinHasher::new(128);
+    let mut digest = Vec::new();
+    for seed in seeds {
+        let (mut words, mut numeric) = (Vec::new(), Vec::new());
+        let text = normalize_with(seed, |seg, _| {
+            push_word_hashes(seg, &mut words, &mut numeric)
+        });
+        let shingles = shingler.shingle_hashes(&words);
+        let low: Vec<u32> = shingles.iter().map(|h| *h as u32).collect();
+        let signature = hasher.signature(&shingles);
+        digest.extend(xxh3_64(text.as_bytes()).to_le_bytes());
+        digest.extend(words.iter().flat_map(|w| w.to_le_bytes()));
+        digest.extend(numeric.iter().map(|n| u8::from(*n)));
+        digest.extend(shingles.iter().flat_map(|s| s.to_le_bytes()));
+        digest.extend((distinct_count(&low) as u64).to_le_bytes());
+        digest.extend(signature.values().iter().flat_map(|v| v.to_le_bytes()));
+    }
+    assert_eq!(xxh3_64(&digest), 0x3698_48eb_eedd_4dae);
+}

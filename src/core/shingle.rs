@@ -196,6 +196,8 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// Appends the hash ([`word_hash`]) of each word of `segment` (words
 /// separated by ASCII whitespace, as in normalized text) to `hashes`, and
 /// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
+/// Compiled per CPU level (see [`crate::core`]).
+#[multiversion::multiversion(targets = "simd")]
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
     for_each_word(segment, |hash, digit| {
         hashes.push(hash);
@@ -341,16 +343,25 @@ impl Shingler {
             return Vec::new();
         }
         let k = self.k.min(words.len());
-        let seed = k as u64 ^ self.seed;
-        let mut out = Vec::with_capacity(words.len() + 1 - k);
-        if k == 3 {
-            // The default, unrolled.
-            out.extend(words.windows(3).map(|w| combine(&[w[0], w[1], w[2]], seed)));
-        } else {
-            out.extend(words.windows(k).map(|w| combine(w, seed)));
-        }
-        out
+        shingle_hashes_k(words, k, k as u64 ^ self.seed)
     }
+}
+
+/// [`Shingler::shingle_hashes`] with `k` (1 ≤ `k` ≤ `words.len()`) and the
+/// seed worked out. Every shingle is five 64-bit multiplies, independent of
+/// the others', so this loop vectorizes where the CPU multiplies 64-bit
+/// lanes (AVX-512DQ): one of the hot loops compiled per CPU level (see
+/// [`crate::core`]).
+#[multiversion::multiversion(targets = "simd")]
+fn shingle_hashes_k(words: &[u64], k: usize, seed: u64) -> Vec<u64> {
+    let mut out = Vec::with_capacity(words.len() + 1 - k);
+    if k == 3 {
+        // The default, unrolled.
+        out.extend(words.windows(3).map(|w| combine(&[w[0], w[1], w[2]], seed)));
+    } else {
+        out.extend(words.windows(k).map(|w| combine(w, seed)));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -173,7 +173,8 @@ fn tail_chunk(segment: &[u8]) -> u64 {
 ///
 /// `buf` must be longer than `segment`: each byte gives at most one output
 /// byte, and one more may be stored as scratch. What lies in `buf` past the
-/// returned length is scratch.
+/// returned length is scratch. Compiled per CPU level (see [`crate::core`]).
+#[multiversion::multiversion(targets = "simd")]
 pub fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
     let mut len = 0;
     let mut words = 0;
