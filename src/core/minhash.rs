@@ -109,12 +109,16 @@ impl MinHasher {
         let k = self.bins;
         let mut mins = vec![u32::MAX; k];
         let mut filled = vec![false; k];
-        for &x in hashes {
-            let x = x ^ self.seed;
-            let bin = (((x >> 32) * k as u64) >> 32) as usize;
-            // Branch-free: which values win is unpredictable.
-            mins[bin] = mins[bin].min(mix32(x as u32));
-            filled[bin] = true;
+        let mut placed = [0u64; PLACE_CHUNK];
+        for chunk in hashes.chunks(PLACE_CHUNK) {
+            let placed = &mut placed[..chunk.len()];
+            place(chunk, self.seed, k as u64, placed);
+            for &p in placed.iter() {
+                let bin = (p >> 32) as usize;
+                // Branch-free: which values win is unpredictable.
+                mins[bin] = mins[bin].min(p as u32);
+                filled[bin] = true;
+            }
         }
         if hashes.is_empty() || filled.iter().all(|f| *f) {
             return Signature::keep_top_bits(&mins);
@@ -136,6 +140,23 @@ impl MinHasher {
             }
         }
         Signature::keep_top_bits(&mins)
+    }
+}
+
+/// Hashes placed at a time by [`place`] (on the stack).
+const PLACE_CHUNK: usize = 64;
+
+/// Each hash's bin (high half) and value (low half) in `out`: `x ^ seed`,
+/// its high 32 bits scaled to the `k` bins, its low 32 bits mixed. The
+/// hashes are independent, so this part vectorizes (compiled per CPU
+/// level, see [`crate::core`]), and the loop that keeps each bin's minimum,
+/// which cannot, only reads the result.
+#[multiversion::multiversion(targets = "simd")]
+fn place(hashes: &[u64], seed: u64, k: u64, out: &mut [u64]) {
+    for (o, &x) in out.iter_mut().zip(hashes) {
+        let x = x ^ seed;
+        let bin = ((x >> 32) * k) >> 32;
+        *o = (bin << 32) | u64::from(mix32(x as u32));
     }
 }
 
