@@ -55,7 +55,8 @@ pub struct Verdict {
     pub canonical_id: Arc<str>,
     /// Whether this call stored the article.
     pub stored: bool,
-    /// Distinct shingles of the normalized article.
+    /// Distinct shingles of the normalized article (with a lean index, its
+    /// shingles with a repeated one counted each time).
     pub shingles: u32,
 }
 

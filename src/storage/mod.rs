@@ -37,7 +37,8 @@ pub type DocId = u32;
 pub struct Record {
     /// The store's handle; set by [`Store::insert`].
     pub doc: DocId,
-    /// Distinct shingles in the set.
+    /// Distinct shingles in the set (in a lean index, shingles with
+    /// repeats counted: it keeps no set to count them in).
     pub shingles: u32,
     /// The caller's id.
     pub id: Arc<str>,
