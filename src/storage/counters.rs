@@ -10,7 +10,7 @@
 //! taken for furniture). A count of zero frees its slot, and deletion shifts
 //! the run back so look-ups stop at the first empty slot.
 
-use super::probe::{distance, grown, home, is_full, next};
+use super::probe::{distance, grown, home, is_full, next, rehash};
 use super::shards::{Sharded, Touch};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,14 +164,13 @@ impl Table {
 
     fn grow(&mut self) {
         let size = grown(self.slots.len());
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        for slot in old.into_iter().filter(|s| s.count > 0) {
-            let mut i = self.home(slot.key);
-            while self.slots[i].count != 0 {
-                i = next(i, size);
-            }
-            self.slots[i] = slot;
-        }
+        self.slots = rehash(
+            &self.slots,
+            size,
+            Slot::default(),
+            |s| s.count > 0,
+            |s| home(s.key, size),
+        );
     }
 }
 

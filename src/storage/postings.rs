@@ -20,7 +20,7 @@
 //! slots would lengthen the look-ups of every key placed near it. The
 //! articles left out are still posted under their other keys.
 
-use super::probe::{distance, grown, home, is_full, next};
+use super::probe::{distance, grown, home, is_full, next, rehash};
 use super::shards::{Sharded, Touch};
 use super::DocId;
 use crate::core::BandKey;
@@ -177,14 +177,13 @@ impl Table {
 
     fn grow(&mut self) {
         let size = grown(self.slots.len());
-        let old = std::mem::replace(&mut self.slots, vec![FREE; size]);
-        for slot in old.into_iter().filter(|s| s.doc != EMPTY) {
-            let mut i = self.home(slot.key);
-            while self.slots[i].doc != EMPTY {
-                i = next(i, size);
-            }
-            self.slots[i] = slot;
-        }
+        self.slots = rehash(
+            &self.slots,
+            size,
+            FREE,
+            |s| s.doc != EMPTY,
+            |s| home(s.key, size),
+        );
     }
 }
 

@@ -52,9 +52,95 @@ pub(crate) fn grown(slots: usize) -> usize {
     (slots + slots / 2).max(MIN_SLOTS)
 }
 
+/// The table of `size` slots a full one grows into: `old`'s entries (those
+/// `taken`), in `old`'s order, each in the first free slot at or after its
+/// home (`home_of`, for the new size), the rest `free`. This is the layout
+/// inserting them one by one gives, without the search for a free slot:
+/// new homes follow old homes, so an entry's home is nearly always at or
+/// after the start of the run the last entry went into, and its free slot is
+/// then the one after that entry (or its home, past a gap). A search runs
+/// only for an entry whose home lies before that run, or where entries
+/// placed at the end of the table wrapped round.
+pub(crate) fn rehash<T: Copy>(
+    old: &[T],
+    size: usize,
+    free: T,
+    taken: impl Fn(&T) -> bool,
+    home_of: impl Fn(&T) -> usize,
+) -> Vec<T> {
+    let mut slots = vec![free; size];
+    // Slots `run..cursor` are known to be taken (`cursor < size`).
+    let (mut run, mut cursor) = (0, 0);
+    for entry in old.iter().filter(|e| taken(e)) {
+        let h = home_of(entry);
+        let mut i = if h >= run { h.max(cursor) } else { h };
+        while taken(&slots[i]) {
+            i = next(i, size);
+        }
+        slots[i] = *entry;
+        if i != cursor {
+            run = i;
+        }
+        cursor = i + 1;
+        if cursor == size {
+            (run, cursor) = (0, 0);
+        }
+    }
+    slots
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// [`rehash`] by inserting one entry at a time.
+    fn rehash_one_by_one(old: &[Option<u32>], size: usize) -> Vec<Option<u32>> {
+        let mut slots = vec![None; size];
+        for key in old.iter().flatten() {
+            let mut i = home(*key, size);
+            while slots[i].is_some() {
+                i = next(i, size);
+            }
+            slots[i] = Some(*key);
+        }
+        slots
+    }
+
+    proptest! {
+        #[test]
+        fn rehash_lays_out_entries_as_inserting_them_does(
+            keys in proptest::collection::vec(any::<u32>(), 0..400),
+            narrow in any::<bool>(),
+        ) {
+            // Narrow keys share homes: long runs, out-of-order homes.
+            let keys: Vec<u32> = if narrow {
+                keys.iter().map(|k| k % 64).collect()
+            } else {
+                keys
+            };
+            // An old table as the index fills one, then the grown one.
+            let mut size = MIN_SLOTS;
+            let mut table = vec![None; size];
+            for key in keys {
+                if is_full(table.iter().flatten().count(), size) {
+                    let bigger = grown(size);
+                    let expected = rehash_one_by_one(&table, bigger);
+                    let got = rehash(&table, bigger, None, Option::is_some, |e: &Option<u32>| {
+                        home(e.unwrap_or(0), bigger)
+                    });
+                    prop_assert_eq!(&got, &expected);
+                    (table, size) = (got, bigger);
+                }
+                let mut i = home(key, size);
+                while table[i].is_some() {
+                    i = next(i, size);
+                }
+                table[i] = Some(key);
+            }
+        }
+    }
 
     #[test]
     fn homes_fall_inside_any_size() {
