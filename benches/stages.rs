@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use syndetect::bench::corpus::generate;
-use syndetect::core::shingle::{distinct_count, for_each_word};
+use syndetect::core::normalize::normalize_with;
+use syndetect::core::shingle::{distinct_count, for_each_word, push_word_hashes};
 use syndetect::core::{normalize, MinHasher, Shingler};
 use syndetect::index::{Index, IndexConfig, MatchOptions};
 use syndetect::model::Article;
@@ -43,6 +44,16 @@ fn stages(c: &mut Criterion) {
     let shingler = Shingler::new(config.shingle_size);
     let hasher = MinHasher::new(config.permutations);
     let normalized: Vec<String> = articles.iter().map(|a| normalize(&a.text)).collect();
+    // Each article's segments, as the normalizer hands them to the word
+    // hasher.
+    let segments: Vec<Vec<Vec<u8>>> = articles
+        .iter()
+        .map(|a| {
+            let mut segs = Vec::new();
+            normalize_with(&a.text, |seg, _| segs.push(seg.to_vec()));
+            segs
+        })
+        .collect();
     let sets: Vec<_> = normalized.iter().map(|n| shingler.shingles(n)).collect();
     let signatures: Vec<_> = sets.iter().map(|s| hasher.signature(s.hashes())).collect();
     // Each article's shingles as the fingerprint counts them: low halves,
@@ -105,10 +116,16 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.bench_function("words", |b| {
+        let (mut hashes, mut numeric) = (Vec::new(), Vec::new());
         b.iter(|| {
             let mut sum = 0u64;
-            for n in &normalized {
-                for_each_word(black_box(n.as_bytes()), |h, _| sum = sum.wrapping_add(h));
+            for article in &segments {
+                hashes.clear();
+                numeric.clear();
+                for seg in article {
+                    push_word_hashes(black_box(seg), &mut hashes, &mut numeric);
+                }
+                sum = sum.wrapping_add(hashes.len() as u64);
             }
             sum
         })

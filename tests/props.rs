@@ -91,7 +91,16 @@ proptest! {
     }
 
     #[test]
-    fn word_hashes_eight_at_a_time_equal_the_split_ones(
+    fn long_words_are_hashed_as_the_split_ones(
+        text in "([a-z0-9]{1,40}[ \n\t\u{1}]{1,2}){0,6}[a-z0-9]{0,40}"
+    ) {
+        let (mut hashes, mut numeric) = (Vec::new(), Vec::new());
+        push_word_hashes(text.as_bytes(), &mut hashes, &mut numeric);
+        prop_assert_eq!(hashes, word_hashes(&text).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn word_hashes_word_by_word_equal_the_split_ones(
         bytes in proptest::collection::vec(prop_oneof![
             Just(b' '), Just(b'\n'), Just(b'\t'), Just(0x0b), Just(0x01), Just(b'0'), Just(b'7'),
             Just(b'a'), Just(b'z'), Just(b'.'),

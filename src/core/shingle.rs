@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::scratch::with_scratch;
-use super::swar::{end_lane, in_range};
+use super::swar::in_range;
 
 /// The distinct shingle hashes of one document, sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -168,24 +168,6 @@ fn hash_block(block: u128, len: usize) -> u64 {
     xxh3_64_with_seed(&block.to_le_bytes(), len as u64)
 }
 
-/// [`word_hash`] of `segment[start..end]` (not empty): when a whole block
-/// from `start` lies inside `segment`, it is read at once and the bytes past
-/// the word masked off, with no copy of a variable length.
-#[inline(always)]
-fn word_hash_in(segment: &[u8], start: usize, end: usize) -> u64 {
-    let len = end - start;
-    match segment.get(start..start + WORD_BLOCK) {
-        Some(bytes) if len <= WORD_BLOCK => {
-            let mut block = [0u8; WORD_BLOCK];
-            block.copy_from_slice(bytes);
-            // 1 <= len <= 16, so the shift is 0..=120.
-            let mask = u128::MAX >> (128 - 8 * len);
-            hash_block(u128::from_le_bytes(block) & mask, len)
-        }
-        _ => word_hash(&segment[start..end]),
-    }
-}
-
 /// The hash ([`word_hash`]) of each word of normalized text.
 pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
     normalized
@@ -206,64 +188,66 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
 }
 
 /// Calls `each(hash, holds_a_digit)` for each word of `segment` (words
-/// separated by ASCII whitespace, as in normalized text), in order. The same
-/// hashes as [`word_hashes`], in one pass over the bytes, eight at a time: a
-/// chunk without whitespace (most of a word) costs two lane tests.
+/// separated by ASCII whitespace, as in normalized text), in order: the same
+/// hashes as [`word_hashes`].
+///
+/// It goes from word to word, not byte to byte: the 16 bytes from a word's
+/// start are read at once, the first byte of them at or below 0x20 ends the
+/// word (a space, in normalized text), and the same 16 bytes, masked to the
+/// word, are what [`word_hash`] hashes. So each word costs one pass of a few
+/// operations and no branch that depends on where in eight bytes it ends.
+/// A word longer than 16 bytes, or one holding a control character, takes
+/// the byte-at-a-time path.
 #[inline]
 pub fn for_each_word(segment: &[u8], mut each: impl FnMut(u64, bool)) {
-    // The word being read starts at `start`; `digit_end` is one past the
-    // last digit seen, so the word holds a digit iff `digit_end > start`.
-    let mut start = 0;
-    let mut digit_end = 0;
-    let mut chunks = segment.chunks_exact(8);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(bytes);
-        let digits = in_range(x, b'0', b'9');
-        // Whitespace is among the bytes up to 0x20; each is checked.
-        let mut low = in_range(x, 0, 0x20);
-        while low != 0 {
-            let lane = low.trailing_zeros() as usize / 8;
-            low &= low - 1;
-            if bytes[lane].is_ascii_whitespace() {
-                let before = digits & ((1u64 << (8 * lane)) - 1);
-                if before != 0 {
-                    digit_end = base + end_lane(before);
-                }
-                end_word(segment, base + lane, &mut start, digit_end, &mut each);
-            }
+    let n = segment.len();
+    let mut i = 0;
+    while i < n {
+        if segment[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
         }
-        if digits != 0 {
-            digit_end = base + end_lane(digits);
+        let block = block_at(segment, i);
+        // Bytes past the end are zeros, so a word at the end ends there;
+        // a block with no byte at or below 0x20 gives 16, and the word ends
+        // there if whitespace follows.
+        let len = (lanes_in(block, 0, 0x20).trailing_zeros() / 8).min(16) as usize;
+        let ends_well = len > 0 && segment.get(i + len).is_none_or(u8::is_ascii_whitespace);
+        if !ends_well {
+            let end = segment[i..]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(n, |p| i + p);
+            let word = &segment[i..end];
+            each(word_hash(word), word.iter().any(u8::is_ascii_digit));
+            i = end;
+            continue;
         }
-        base += 8;
+        // 1 <= len <= 16, so the shift is 0..=120.
+        let word = block & (u128::MAX >> (128 - 8 * len));
+        each(hash_block(word, len), lanes_in(word, b'0', b'9') != 0);
+        i += len;
     }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if b.is_ascii_whitespace() {
-            end_word(segment, base + i, &mut start, digit_end, &mut each);
-        } else if b.is_ascii_digit() {
-            digit_end = base + i + 1;
-        }
-    }
-    end_word(segment, segment.len(), &mut start, digit_end, &mut each);
 }
 
-/// Hands on the word of `segment` from `*start` to `end`, if not empty (two
-/// separators in a row leave none), and moves `*start` past the separator.
+/// The 16 bytes of `segment` from `start`, zeros past its end.
 #[inline(always)]
-fn end_word(
-    segment: &[u8],
-    end: usize,
-    start: &mut usize,
-    digit_end: usize,
-    each: &mut impl FnMut(u64, bool),
-) {
-    if end > *start {
-        each(word_hash_in(segment, *start, end), digit_end > *start);
+fn block_at(segment: &[u8], start: usize) -> u128 {
+    let mut block = [0u8; WORD_BLOCK];
+    match segment.get(start..start + WORD_BLOCK) {
+        Some(bytes) => block.copy_from_slice(bytes),
+        None => {
+            let rest = &segment[start..];
+            block[..rest.len()].copy_from_slice(rest);
+        }
     }
-    *start = end + 1;
+    u128::from_le_bytes(block)
+}
+
+/// [`in_range`] over the 16 lanes of `x`.
+#[inline(always)]
+fn lanes_in(x: u128, lo: u8, hi: u8) -> u128 {
+    u128::from(in_range(x as u64, lo, hi)) | (u128::from(in_range((x >> 64) as u64, lo, hi)) << 64)
 }
 
 /// Multiplier of the shingle combiner (odd: multiplying is a bijection).

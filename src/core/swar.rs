@@ -24,13 +24,6 @@ pub(crate) const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
     at_least_lo & !above_hi & !x & HIGH
 }
 
-/// One past the highest lane whose flag is set (0 when none is): with `x`
-/// the chunk at `base`, `base + end_lane(flags)` is one past the last
-/// flagged byte.
-pub(crate) const fn end_lane(flags: u64) -> usize {
-    8 - flags.leading_zeros() as usize / 8
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,13 +41,5 @@ mod tests {
                 assert_eq!(flags & !HIGH, 0);
             }
         }
-    }
-
-    #[test]
-    fn end_lane_is_one_past_the_highest_flag() {
-        assert_eq!(end_lane(0), 0);
-        assert_eq!(end_lane(0x80), 1);
-        assert_eq!(end_lane(0x8000_0000_0000_0080), 8);
-        assert_eq!(end_lane(0x0000_0080_0000_8000), 5);
     }
 }
