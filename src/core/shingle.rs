@@ -191,42 +191,64 @@ pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec
 /// separated by ASCII whitespace, as in normalized text), in order: the same
 /// hashes as [`word_hashes`].
 ///
-/// It goes from word to word, not byte to byte: the 16 bytes from a word's
-/// start are read at once, the first byte of them at or below 0x20 ends the
-/// word (a space, in normalized text), and the same 16 bytes, masked to the
-/// word, are what [`word_hash`] hashes. So each word costs one pass of a few
-/// operations and no branch that depends on where in eight bytes it ends.
-/// A word longer than 16 bytes, or one holding a control character, takes
-/// the byte-at-a-time path.
+/// The bytes at or below 0x20 of 64 bytes at a time are found first, as
+/// the bits of one `u64` (a loop the compiler turns into a vector compare
+/// where the CPU has one: this is compiled per CPU level through
+/// [`push_word_hashes`]); the words are then the gaps between whitespace
+/// bits, taken with a count of trailing zeros each. Their hashes do not wait
+/// on one another, where finding each word's end from its start did (14%
+/// slower in `stages/words`). A word of up to 16 bytes is hashed from one
+/// block read at its start and masked to it, a longer one byte by byte.
 #[inline]
 pub fn for_each_word(segment: &[u8], mut each: impl FnMut(u64, bool)) {
     let n = segment.len();
-    let mut i = 0;
-    while i < n {
-        if segment[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let block = block_at(segment, i);
-        // Bytes past the end are zeros, so a word at the end ends there;
-        // a block with no byte at or below 0x20 gives 16, and the word ends
-        // there if whitespace follows.
-        let len = (lanes_in(block, 0, 0x20).trailing_zeros() / 8).min(16) as usize;
-        let ends_well = len > 0 && segment.get(i + len).is_none_or(u8::is_ascii_whitespace);
-        if !ends_well {
-            let end = segment[i..]
+    let mut start = 0;
+    for (k, chunk) in segment.chunks(64).enumerate() {
+        let base = 64 * k;
+        let mut low = match <&[u8; 64]>::try_from(chunk) {
+            Ok(whole) => low_bytes(whole),
+            Err(_) => chunk
                 .iter()
-                .position(u8::is_ascii_whitespace)
-                .map_or(n, |p| i + p);
-            let word = &segment[i..end];
-            each(word_hash(word), word.iter().any(u8::is_ascii_digit));
-            i = end;
-            continue;
+                .enumerate()
+                .fold(0, |m, (j, &b)| m | (u64::from(b <= 0x20) << j)),
+        };
+        while low != 0 {
+            let p = base + low.trailing_zeros() as usize;
+            low &= low - 1;
+            if segment[p].is_ascii_whitespace() {
+                if p > start {
+                    emit_word(segment, start, p, &mut each);
+                }
+                start = p + 1;
+            }
         }
+    }
+    if n > start {
+        emit_word(segment, start, n, &mut each);
+    }
+}
+
+/// Bit `j` set where byte `j` of `chunk` is at or below 0x20.
+#[inline(always)]
+fn low_bytes(chunk: &[u8; 64]) -> u64 {
+    let mut m = 0;
+    for (j, &b) in chunk.iter().enumerate() {
+        m |= u64::from(b <= 0x20) << j;
+    }
+    m
+}
+
+/// Hands on the word `segment[start..end]` (not empty).
+#[inline(always)]
+fn emit_word(segment: &[u8], start: usize, end: usize, each: &mut impl FnMut(u64, bool)) {
+    let len = end - start;
+    if len <= WORD_BLOCK {
         // 1 <= len <= 16, so the shift is 0..=120.
-        let word = block & (u128::MAX >> (128 - 8 * len));
+        let word = block_at(segment, start) & (u128::MAX >> (128 - 8 * len));
         each(hash_block(word, len), lanes_in(word, b'0', b'9') != 0);
-        i += len;
+    } else {
+        let word = &segment[start..end];
+        each(word_hash(word), word.iter().any(u8::is_ascii_digit));
     }
 }
 
