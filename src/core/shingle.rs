@@ -256,12 +256,16 @@ fn emit_word(segment: &[u8], start: usize, end: usize, each: &mut impl FnMut(u64
 #[inline(always)]
 fn block_at(segment: &[u8], start: usize) -> u128 {
     let mut block = [0u8; WORD_BLOCK];
-    match segment.get(start..start + WORD_BLOCK) {
-        Some(bytes) => block.copy_from_slice(bytes),
-        None => {
-            let rest = &segment[start..];
-            block[..rest.len()].copy_from_slice(rest);
-        }
+    if let Some(bytes) = segment.get(start..start + WORD_BLOCK) {
+        block.copy_from_slice(bytes);
+    } else if let Some(last) = segment.len().checked_sub(WORD_BLOCK) {
+        // The last 16 bytes, shifted down so that `start` comes first (no
+        // copy of a variable length): `start - last` is 1..=15.
+        block.copy_from_slice(&segment[last..]);
+        return u128::from_le_bytes(block) >> (8 * (start - last));
+    } else {
+        let rest = &segment[start..];
+        block[..rest.len()].copy_from_slice(rest);
     }
     u128::from_le_bytes(block)
 }
