@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::scratch::with_scratch;
-use super::swar::in_range;
+use super::swar::{byte_mask, in_range};
 
 /// The distinct shingle hashes of one document, sorted ascending.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -205,13 +205,7 @@ pub fn for_each_word(segment: &[u8], mut each: impl FnMut(u64, bool)) {
     let mut start = 0;
     for (k, chunk) in segment.chunks(64).enumerate() {
         let base = 64 * k;
-        let mut low = match <&[u8; 64]>::try_from(chunk) {
-            Ok(whole) => low_bytes(whole),
-            Err(_) => chunk
-                .iter()
-                .enumerate()
-                .fold(0, |m, (j, &b)| m | (u64::from(b <= 0x20) << j)),
-        };
+        let mut low = byte_mask(chunk, |b| b <= 0x20);
         while low != 0 {
             let p = base + low.trailing_zeros() as usize;
             low &= low - 1;
@@ -226,16 +220,6 @@ pub fn for_each_word(segment: &[u8], mut each: impl FnMut(u64, bool)) {
     if n > start {
         emit_word(segment, start, n, &mut each);
     }
-}
-
-/// Bit `j` set where byte `j` of `chunk` is at or below 0x20.
-#[inline(always)]
-fn low_bytes(chunk: &[u8; 64]) -> u64 {
-    let mut m = 0;
-    for (j, &b) in chunk.iter().enumerate() {
-        m |= u64::from(b <= 0x20) << j;
-    }
-    m
 }
 
 /// Hands on the word `segment[start..end]` (not empty).

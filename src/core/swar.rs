@@ -24,6 +24,24 @@ pub(crate) const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
     at_least_lo & !above_hi & !x & HIGH
 }
 
+/// Bit `j` set where byte `j` of `chunk` (at most 64 bytes) satisfies `is`.
+/// For a whole chunk of 64 the loop has a fixed length, which the compiler
+/// turns into vector compares where the CPU has them (in the functions
+/// compiled per CPU level that inline it).
+#[inline(always)]
+pub(crate) fn byte_mask(chunk: &[u8], is: impl Fn(u8) -> bool) -> u64 {
+    let mask_of = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0, |m, (j, &b)| m | (u64::from(is(b)) << j))
+    };
+    match <&[u8; 64]>::try_from(chunk) {
+        Ok(whole) => mask_of(whole),
+        Err(_) => mask_of(chunk),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +58,20 @@ mod tests {
                 }
                 assert_eq!(flags & !HIGH, 0);
             }
+        }
+    }
+
+    #[test]
+    fn byte_mask_flags_the_bytes_asked_for() {
+        let text: Vec<u8> = (0..64u8)
+            .map(|i| if i % 5 == 0 { b' ' } else { b'a' + i % 26 })
+            .collect();
+        for len in [0, 1, 17, 63, 64] {
+            let m = byte_mask(&text[..len], |b| b == b' ');
+            for (j, &b) in text[..len].iter().enumerate() {
+                assert_eq!(m >> j & 1 == 1, b == b' ', "byte {j} of {len}");
+            }
+            assert_eq!(m >> len.min(63) >> 1, 0, "nothing past the chunk");
         }
     }
 }

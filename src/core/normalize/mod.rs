@@ -94,6 +94,8 @@ pub struct Normalizer {
     out: Vec<u8>,
     /// Hashes of the segments kept, to drop repeats.
     seen: HashSet<u64, KeyHash>,
+    /// The segmenter's buffer, kept between texts.
+    stops: Vec<u64>,
 }
 
 /// A [`Normalizer`] whose output buffer grew past this many bytes lets it go
@@ -110,6 +112,9 @@ impl Normalizer {
         // One huge text should not keep its buffers' size for good.
         if self.out.capacity() > KEEP_BYTES {
             self.out = Vec::new();
+        }
+        if self.stops.capacity() > KEEP_BYTES / 64 {
+            self.stops = Vec::new();
         }
         if self.seen.capacity() > KEEP_SEGMENTS {
             self.seen = HashSet::default();
@@ -142,7 +147,8 @@ impl Normalizer {
         seen.clear();
         // About one segment per sentence: room enough that the set rarely grows.
         seen.reserve(text.len() / 64);
-        for raw in segment::Segments::new(text) {
+        let mut segments = segment::Segments::with_buffer(text, std::mem::take(&mut self.stops));
+        for raw in segments.by_ref() {
             // Blank lines and lone punctuation are common (stripped HTML leaves
             // many): pass over the short ones holding no word at once.
             if raw.len() < 8 && !raw.bytes().any(|c| c.is_ascii_alphanumeric()) {
@@ -168,6 +174,7 @@ impl Normalizer {
             }
         }
         out.truncate(len);
+        self.stops = segments.into_buffer();
     }
 }
 

@@ -15,6 +15,8 @@
 //! share bars, disclaimers, "Read Full Article at RT.com") comes as whole
 //! segments repeated across unrelated articles.
 
+use crate::core::swar::byte_mask;
+
 /// Byte ranges of the segments of `text`, in order. Ranges may span line
 /// breaks (hard-wrapped lines) and may hold no words.
 pub fn segments(text: &str) -> Vec<&str> {
@@ -30,77 +32,59 @@ pub struct Segments<'a> {
     start: usize,
     /// Where the search for the end of that segment resumes.
     pos: usize,
-    /// The next line break.
-    newline: NextMatch,
-    /// The next `.`, `!` or `?`.
-    punctuation: NextMatch,
+    /// Where a segment may end: bit `i % 64` of word `i / 64` is set when
+    /// byte `i` is a line break, `.`, `!` or `?`.
+    stops: Vec<u64>,
 }
 
 impl<'a> Segments<'a> {
     /// The segments of `text`.
     pub fn new(text: &'a str) -> Self {
+        Self::with_buffer(text, Vec::new())
+    }
+
+    /// The segments of `text`, keeping their bookkeeping in `buffer`'s
+    /// allocation (give it back with [`Segments::into_buffer`] to reuse it
+    /// for the next text).
+    pub fn with_buffer(text: &'a str, mut buffer: Vec<u64>) -> Self {
+        stop_bits(text.as_bytes(), &mut buffer);
         Segments {
             text,
             start: 0,
             pos: 0,
-            newline: NextMatch::default(),
-            punctuation: NextMatch::default(),
+            stops: buffer,
         }
+    }
+
+    /// The buffer [`Segments::with_buffer`] was given, to reuse.
+    pub fn into_buffer(self) -> Vec<u64> {
+        self.stops
     }
 
     /// The position of the next byte at or after `pos` at which a segment may
     /// end: a line break, `.`, `!` or `?`.
-    fn next_candidate(&mut self) -> Option<usize> {
-        let b = self.text.as_bytes();
-        let newline =
-            self.newline
-                .at_or_after(b, self.pos, |c| c == b'\n', |s| memchr::memchr(b'\n', s));
-        let punctuation = self.punctuation.at_or_after(
-            b,
-            self.pos,
-            |c| matches!(c, b'.' | b'!' | b'?'),
-            |s| memchr::memchr3(b'.', b'!', b'?', s),
-        );
-        let next = newline.min(punctuation);
-        (next < b.len()).then_some(next)
+    fn next_candidate(&self) -> Option<usize> {
+        let mut word = self.pos / 64;
+        let mut bits = *self.stops.get(word)? & (u64::MAX << (self.pos % 64));
+        while bits == 0 {
+            word += 1;
+            bits = *self.stops.get(word)?;
+        }
+        Some(64 * word + bits.trailing_zeros() as usize)
     }
 }
 
-/// The position of the next match of a byte search from a start that only
-/// moves forward; searched again only once the start has passed it, so that
-/// each search covers new ground (a text of many lines and no punctuation is
-/// not scanned to its end once per line).
-#[derive(Debug, Clone, Copy, Default)]
-struct NextMatch(Option<usize>);
-
-impl NextMatch {
-    /// How many bytes are looked at one by one before a vector search, which
-    /// costs more to start: blank and short lines end close by.
-    const NEAR: usize = 8;
-
-    /// The first match in `b` at or after `pos` (the length of `b` if none):
-    /// a byte for which `is_match` holds, as `find` returns the first one in
-    /// a slice.
-    fn at_or_after(
-        &mut self,
-        b: &[u8],
-        pos: usize,
-        is_match: impl Fn(u8) -> bool,
-        find: impl Fn(&[u8]) -> Option<usize>,
-    ) -> usize {
-        match self.0 {
-            Some(at) if at >= pos => at,
-            _ => {
-                let near = b.len().min(pos + Self::NEAR);
-                let at = match b[pos..near].iter().position(|&c| is_match(c)) {
-                    Some(i) => pos + i,
-                    None => find(&b[near..]).map_or(b.len(), |i| near + i),
-                };
-                self.0 = Some(at);
-                at
-            }
-        }
-    }
+/// The line breaks, `.`, `!` and `?` of `text` as bits (see
+/// [`Segments::stops`]), found 64 bytes at a time in one pass where a
+/// search per candidate would start over at each one. Compiled per CPU
+/// level (see [`crate::core`]).
+#[multiversion::multiversion(targets = "simd")]
+fn stop_bits(text: &[u8], out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(
+        text.chunks(64)
+            .map(|chunk| byte_mask(chunk, |c| matches!(c, b'\n' | b'.' | b'!' | b'?'))),
+    );
 }
 
 impl<'a> Iterator for Segments<'a> {
@@ -222,5 +206,17 @@ mod tests {
             words("one line\n\nanother line"),
             ["one line", "another line"]
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn candidates_are_the_next_stops(text in "[a-z .!?\n]{0,200}", from in 0usize..210) {
+            let mut segments = super::Segments::new(&text);
+            segments.pos = from.min(text.len());
+            let naive = text.bytes().enumerate().skip(segments.pos)
+                .find(|(_, c)| matches!(c, b'\n' | b'.' | b'!' | b'?'))
+                .map(|(i, _)| i);
+            proptest::prop_assert_eq!(segments.next_candidate(), naive);
+        }
     }
 }
