@@ -6,8 +6,10 @@
 //! permutations, not only the banded ones):
 //! - Jaccard resemblance `J = |A∩B| / |A∪B|`, the share of equal minima;
 //! - containment of the smaller set in the larger, `|A∩B| / min(|A|,|B|)`,
-//!   from `|A∩B| = J·(|A|+|B|)/(1+J)` with the exact set sizes. A truncated
-//!   excerpt of a held article has low `J` but containment near 1.
+//!   from `|A∩B| = J·(|A|+|B|)/(1+J)` with the set sizes (exact; a lean
+//!   index, which keeps no sets, counts a repeated shingle each time, which
+//!   moves the ratio of the sizes very little). A truncated excerpt of a
+//!   held article has low `J` but containment near 1.
 //!
 //! A candidate is a match when `J ≥ jaccard_threshold`, or when
 //! containment `≥ containment_threshold` and the smaller article has at least
@@ -38,7 +40,7 @@ pub struct Thresholds {
 }
 
 /// Estimated containment of the smaller set in the larger, from the estimated
-/// Jaccard `j` and the two exact set sizes.
+/// Jaccard `j` and the two set sizes.
 pub fn containment(j: f64, a: u32, b: u32) -> f64 {
     let small = a.min(b);
     if small == 0 || j <= 0.0 {
