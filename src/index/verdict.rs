@@ -193,19 +193,33 @@ impl<S: Store> Index<S> {
         Ok(out)
     }
 
-    /// A cheap screen before exact verification: LSH buckets also hold pairs
-    /// that merely share common phrases, and comparing their full sets costs
-    /// microseconds each. The signatures' estimate (128 comparisons) lets
+    /// A cheap screen, run on each candidate where the store holds it and
+    /// before anything else of it is read (its id, its set, its figures):
+    /// most candidates fail it, and each read would be a cache miss.
+    ///
+    /// Under signature verification the screen is the decision itself on
+    /// the signatures' estimate, so a candidate it rejects is one
+    /// [`Thresholds::is_copy`] would reject. Under exact verification, LSH
+    /// buckets also hold pairs that merely share common phrases, and
+    /// comparing their full sets costs microseconds each: the screen lets
     /// through any pair whose estimated Jaccard or containment reaches half
-    /// its threshold: a pair at the threshold fails the screen only with a
+    /// its threshold, and a pair at the threshold fails it only with a
     /// vanishing probability (the estimate would have to be off by half).
-    /// Exhaustive runs skip it: they measure exact similarity alone.
-    fn plausible(&self, fp: &Fingerprint, held: &Record, t: &Thresholds) -> bool {
-        if self.config.verification != Verification::Exact || self.config.exhaustive {
-            return true;
+    /// Exhaustive runs with exact verification skip it: they measure exact
+    /// similarity alone.
+    fn screen(&self, fp: &Fingerprint, held: &Record, t: &Thresholds) -> bool {
+        match self.config.verification {
+            Verification::Signature => {
+                let s = self.similarity(fp, held);
+                t.is_copy(s.jaccard, s.containment, s.smaller)
+            }
+            Verification::Exact if self.config.exhaustive => true,
+            Verification::Exact => {
+                let j = fp.signature.jaccard(&held.signature);
+                j >= 0.5 * t.jaccard
+                    || containment(j, fp.shingles, held.shingles) >= 0.5 * t.containment
+            }
         }
-        let j = fp.signature.jaccard(&held.signature);
-        j >= 0.5 * t.jaccard || containment(j, fp.shingles, held.shingles) >= 0.5 * t.containment
     }
 
     /// Whether two articles agree on their figures. Reports written in one
@@ -283,11 +297,15 @@ impl<S: Store> Index<S> {
         } else {
             self.store.candidates(&fp.keys, &mut candidates);
         }
-        let mut matches: Vec<Match> = candidates
+        let mut screened = Vec::new();
+        self.store.held_where(
+            &candidates,
+            &mut |held| self.screen(fp, held, t),
+            &mut screened,
+        );
+        let mut matches: Vec<Match> = screened
             .into_iter()
-            .filter_map(|doc| self.store.get(doc))
             .filter(|held| &*held.id != own_id)
-            .filter(|held| self.plausible(fp, held, t))
             .filter_map(|held| {
                 let Similarity {
                     jaccard: j,

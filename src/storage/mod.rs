@@ -177,6 +177,23 @@ pub trait Store: Send + Sync + 'static {
     /// key with `keys`, each once.
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>);
 
+    /// Appends to `out` the records behind `docs` (those still held) that
+    /// `keep` accepts: a cheap screen run on each record where it lies, so
+    /// the ones it rejects are never shared out. `keep` must not call back
+    /// into the store: an implementation may hold a lock while it runs.
+    fn held_where(
+        &self,
+        docs: &[DocId],
+        keep: &mut dyn FnMut(&Record) -> bool,
+        out: &mut Vec<Arc<Record>>,
+    ) {
+        out.extend(
+            docs.iter()
+                .filter_map(|&doc| self.get(doc))
+                .filter(|r| keep(r)),
+        );
+    }
+
     /// Holds `record` under `record.id`, posting its handle under each band
     /// key. Atomic on the id: if the id is already held, nothing changes and
     /// the held record is returned as the error.

@@ -229,6 +229,14 @@ impl Store for HookedStore {
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         self.inner.candidates(keys, out)
     }
+    fn held_where(
+        &self,
+        docs: &[DocId],
+        keep: &mut dyn FnMut(&Record) -> bool,
+        out: &mut Vec<Arc<Record>>,
+    ) {
+        self.inner.held_where(docs, keep, out)
+    }
     fn insert(&self, record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>> {
         (self.hook)(&record);
         self.inner.insert(record, keys)
