@@ -278,10 +278,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn held_where_keeps_the_held_records_the_screen_accepts_in_order() {
+    /// A store holding `a0..a{n-1}` (record `i` with `i` shingles), and
+    /// their handles in that order.
+    fn holding(n: u32) -> (MemoryStore, Vec<DocId>) {
         let store = MemoryStore::new();
-        let docs: Vec<DocId> = (0..6)
+        let docs = (0..n)
             .map(|i| {
                 store
                     .insert(record(&format!("a{i}"), i), &[u64::from(i)])
@@ -289,50 +290,44 @@ mod tests {
                     .unwrap_or(DocId::MAX)
             })
             .collect();
-        store.remove("a4", &[4]);
+        (store, docs)
+    }
+
+    /// Runs `held_where` on `asked` with a screen keeping the shingle
+    /// counts `keep` accepts: (the counts screened, the counts kept).
+    fn screen(store: &MemoryStore, asked: &[DocId], keep: fn(u32) -> bool) -> (Vec<u32>, Vec<u32>) {
         let mut seen = Vec::new();
         let mut out = Vec::new();
-        // Handles out of order, one removed, one never given out.
-        let asked = [docs[5], docs[0], docs[4], docs[3], docs[2], 999];
         store.held_where(
-            &asked,
+            asked,
             &mut |r| {
                 seen.push(r.shingles);
-                r.shingles % 2 == 1
+                keep(r.shingles)
             },
             &mut out,
         );
+        (seen, out.iter().map(|r| r.shingles).collect())
+    }
+
+    #[test]
+    fn held_where_keeps_the_held_records_the_screen_accepts_in_order() {
+        let (store, docs) = holding(6);
+        store.remove("a4", &[4]);
+        // Handles out of order, one removed, one never given out.
+        let asked = [docs[5], docs[0], docs[4], docs[3], docs[2], 999];
+        let (seen, kept) = screen(&store, &asked, |s| s % 2 == 1);
         assert_eq!(seen, [5, 0, 3, 2], "screened: the held ones, in order");
-        let kept: Vec<&str> = out.iter().map(|r| &*r.id).collect();
-        assert_eq!(kept, ["a5", "a3"]);
+        assert_eq!(kept, [5, 3]);
     }
 
     #[test]
     fn held_where_screens_a_list_longer_than_a_batch_in_order() {
-        let store = MemoryStore::new();
         let n = 3 * SCREEN_BATCH as u32 + 5;
-        let mut docs: Vec<DocId> = (0..n)
-            .map(|i| {
-                store
-                    .insert(record(&format!("a{i}"), i), &[u64::from(i)])
-                    .map(|r| r.doc)
-                    .unwrap_or(DocId::MAX)
-            })
-            .collect();
+        let (store, mut docs) = holding(n);
         docs.reverse();
-        let mut seen = Vec::new();
-        let mut out = Vec::new();
-        store.held_where(
-            &docs,
-            &mut |r| {
-                seen.push(r.shingles);
-                r.shingles % 3 == 0
-            },
-            &mut out,
-        );
+        let (seen, kept) = screen(&store, &docs, |s| s % 3 == 0);
         let all: Vec<u32> = (0..n).rev().collect();
         assert_eq!(seen, all);
-        let kept: Vec<u32> = out.iter().map(|r| r.shingles).collect();
         let thirds: Vec<u32> = all.into_iter().filter(|i| i % 3 == 0).collect();
         assert_eq!(kept, thirds);
     }
