@@ -272,6 +272,13 @@ struct IndexArgs {
     /// One shingle in this many is kept in a sampled set (a power of two).
     #[arg(long, default_value_t = IndexConfig::default().set_sample_rate)]
     set_sample_rate: u32,
+    /// Articles to size the index's tables for at start, so they do not
+    /// grow as articles arrive (0 = grow as needed). Set it to the number
+    /// you expect to hold (your --max-docs, or what --retention keeps):
+    /// the tables take about 10 bytes per bucket key an article at once
+    /// (480 with the defaults, 320 lean).
+    #[arg(long, default_value_t = IndexConfig::default().capacity)]
+    capacity: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -323,9 +330,48 @@ impl From<IndexArgs> for IndexConfig {
             exhaustive: a.exhaustive,
             set_sample_above: a.set_sample_above,
             set_sample_rate: a.set_sample_rate,
+            capacity: a.capacity,
             ..base
         }
     }
+}
+
+impl IndexArgs {
+    /// The index's parameters, refusing a `--capacity` whose bucket tables
+    /// would not fit in the memory this machine has available: they are
+    /// allocated, and written, at start.
+    fn config(self) -> Result<IndexConfig, String> {
+        let config = IndexConfig::from(self);
+        if config.capacity == 0 {
+            return Ok(config);
+        }
+        config
+            .validate()
+            .map_err(|e| format!("invalid parameter: {e}"))?;
+        let bytes = config
+            .reserved_bytes()
+            .map_err(|e| format!("invalid parameter: {e}"))?;
+        match available_memory() {
+            Some(available) if bytes > available => Err(format!(
+                "--capacity {} needs about {:.1} GB of bucket tables at start, more than \
+                 the {:.1} GB of memory available: lower it, or leave it at 0 to let the \
+                 tables grow as articles arrive",
+                config.capacity,
+                bytes as f64 / 1e9,
+                available as f64 / 1e9
+            )),
+            _ => Ok(config),
+        }
+    }
+}
+
+/// Memory available to a new process (`MemAvailable` in `/proc/meminfo`),
+/// in bytes; `None` where it cannot be read.
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 fn main() -> ExitCode {
@@ -357,7 +403,7 @@ fn main() -> ExitCode {
 fn serve(args: ServeArgs) -> Result<(), String> {
     use syndetect::server::Maintenance;
     use syndetect::storage::disk::FsyncPolicy;
-    let mut config = IndexConfig::from(args.index);
+    let mut config = args.index.config()?;
     config.retention = args.data.retention;
     config.max_docs = args.data.max_docs;
     let mut options = ServeOptions::for_text_limit(config.max_text_bytes);
@@ -427,7 +473,7 @@ fn eval(args: EvalArgs) -> Result<(), String> {
             (run, format!("over gRPC IngestStream to {addr}"))
         }
         None => {
-            let index = Index::in_memory(IndexConfig::from(args.index))
+            let index = Index::in_memory(args.index.config()?)
                 .map_err(|e| format!("invalid parameter: {e}"))?;
             let run = eval::run_in_process(&index, &stream, args.explain);
             (run, "one thread, in process".to_owned())
@@ -484,7 +530,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         Some(path) => eval::read_jsonl(path).map_err(|e| e.to_string())?,
         None => syndetect::bench::corpus::generate(args.n, args.seed, 0.2),
     };
-    let report = syndetect::bench::local::run(&corpus, IndexConfig::from(args.index))?;
+    let report = syndetect::bench::local::run(&corpus, args.index.config()?)?;
     if args.json {
         println!(
             "{}",

@@ -1,6 +1,6 @@
 //! The index's parameters, their defaults and their validation.
 
-use crate::core::lsh::LshParamsError;
+use crate::core::lsh::{LshParams, LshParamsError};
 
 /// Parameters of the index. [`IndexConfig::default`] holds the shipped
 /// defaults; see the README for why each was chosen.
@@ -70,6 +70,11 @@ pub struct IndexConfig {
     pub max_docs: usize,
     /// What is kept of each held article.
     pub footprint: Footprint,
+    /// Articles to size the index's tables for when it is created, so they
+    /// do not grow (and move their contents) as articles arrive; 0 sizes
+    /// nothing ahead. The tables take their memory at once, whether or not
+    /// the articles come: about `10 × (bands + lead_keys)` bytes an article.
+    pub capacity: usize,
 }
 
 /// What the index keeps of each held article: memory against accuracy.
@@ -128,11 +133,28 @@ impl Default for IndexConfig {
             retention: None,
             max_docs: 0,
             footprint: Footprint::Full,
+            capacity: 0,
         }
     }
 }
 
 impl IndexConfig {
+    /// Bytes of bucket tables an index with this configuration allocates
+    /// when created, for its [`IndexConfig::capacity`]: an 8-byte slot, in
+    /// a table at most 80% full, for each of an article's band and lead keys.
+    pub fn reserved_bytes(&self) -> Result<u64, ConfigError> {
+        if self.capacity == 0 {
+            return Ok(0);
+        }
+        let lsh = LshParams::optimal(
+            self.lsh_threshold,
+            self.permutations,
+            self.lsh_fp_weight,
+            self.lsh_min_recall,
+        )?;
+        Ok((self.capacity as u64).saturating_mul((lsh.bands + self.lead_keys) as u64 * 10))
+    }
+
     /// Whether held articles keep only their signature and postings
     /// ([`Footprint::Lean`]): no shingle sets, no segment counts.
     pub fn is_lean(&self) -> bool {
@@ -177,6 +199,14 @@ pub enum ConfigError {
         value: String,
         /// What to set instead.
         fix: &'static str,
+    },
+    /// The tables for `capacity` articles could not be allocated.
+    #[error("cannot size the index for capacity = {articles} articles ({reason}): lower the capacity, or set 0 to let the tables grow as articles arrive")]
+    Capacity {
+        /// The capacity asked for.
+        articles: usize,
+        /// The allocator's refusal.
+        reason: String,
     },
     /// The LSH parameters could not be chosen.
     #[error(transparent)]
@@ -273,6 +303,12 @@ impl IndexConfig {
             "max_id_bytes",
             self.max_id_bytes,
             "at least 1",
+        )?;
+        check(
+            self.capacity < crate::storage::DocId::MAX as usize,
+            "capacity",
+            self.capacity,
+            "fewer than 4,294,967,295 articles (a store's handles are 32-bit)",
         )?;
         check(
             self.set_sample_rate.is_power_of_two(),

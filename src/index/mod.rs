@@ -105,7 +105,7 @@ impl Index<MemoryStore> {
 impl<S: Store> Index<S> {
     /// An index over `store`, after validating `config` and choosing the LSH
     /// bands × rows for it.
-    pub fn new(config: IndexConfig, store: S) -> Result<Self, ConfigError> {
+    pub fn new(config: IndexConfig, mut store: S) -> Result<Self, ConfigError> {
         config.validate()?;
         let lsh = LshParams::optimal(
             config.lsh_threshold,
@@ -113,6 +113,14 @@ impl<S: Store> Index<S> {
             config.lsh_fp_weight,
             config.lsh_min_recall,
         )?;
+        if config.capacity > 0 {
+            store
+                .reserve(config.capacity, lsh.bands + config.lead_keys)
+                .map_err(|e| ConfigError::Capacity {
+                    articles: config.capacity,
+                    reason: e.to_string(),
+                })?;
+        }
         Ok(Index {
             shingler: Shingler::with_seed(config.shingle_size, config.shingle_seed),
             hasher: MinHasher::new(config.permutations),

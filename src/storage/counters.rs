@@ -166,8 +166,7 @@ impl Table {
         let size = grown(self.slots.len());
         self.slots = rehash(
             &self.slots,
-            size,
-            Slot::default(),
+            vec![Slot::default(); size],
             |s| s.count > 0,
             |s| home(s.key, size),
         );

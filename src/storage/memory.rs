@@ -1,6 +1,7 @@
 //! The in-memory store: records in a slab indexed by handle, ids in a
 //! concurrent hash map (dashmap), postings in a compact sharded table.
 
+use std::collections::TryReserveError;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -69,6 +70,18 @@ impl Store for MemoryStore {
 
     fn get(&self, doc: DocId) -> Option<Arc<Record>> {
         self.docs.read().get(doc as usize)?.clone()
+    }
+
+    fn reserve(&mut self, articles: usize, keys_per_article: usize) -> Result<(), TryReserveError> {
+        // The bucket tables first: they are most of it.
+        self.buckets
+            .reserve(articles.saturating_mul(keys_per_article))?;
+        let docs = self.docs.get_mut();
+        docs.try_reserve(articles.saturating_sub(docs.len()))?;
+        if self.ids.is_empty() {
+            self.ids = DashMap::with_capacity_and_hasher(articles, KeyHash::default());
+        }
+        Ok(())
     }
 
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {

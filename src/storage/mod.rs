@@ -194,6 +194,19 @@ pub trait Store: Send + Sync + 'static {
         );
     }
 
+    /// Sizes the store to hold `articles` articles, each posted under
+    /// `keys_per_article` keys, so that its tables do not grow as they
+    /// arrive. Called once, on an empty store, before it is shared; the
+    /// allocator's refusal is returned. The default does nothing.
+    fn reserve(
+        &mut self,
+        articles: usize,
+        keys_per_article: usize,
+    ) -> Result<(), std::collections::TryReserveError> {
+        let _ = (articles, keys_per_article);
+        Ok(())
+    }
+
     /// Holds `record` under `record.id`, posting its handle under each band
     /// key. Atomic on the id: if the id is already held, nothing changes and
     /// the held record is returned as the error.

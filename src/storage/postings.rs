@@ -20,8 +20,10 @@
 //! slots would lengthen the look-ups of every key placed near it. The
 //! articles left out are still posted under their other keys.
 
-use super::probe::{distance, grown, home, is_full, next, rehash};
-use super::shards::{Sharded, Touch};
+use std::collections::TryReserveError;
+
+use super::probe::{distance, free_slots, grown, home, is_full, next, rehash, slots_for};
+use super::shards::{Sharded, Touch, TABLES};
 use super::DocId;
 use crate::core::BandKey;
 
@@ -68,6 +70,15 @@ impl Postings {
     /// under several keys appears once per key).
     pub(crate) fn get_many(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         self.tables.read_many(keys, |_, t, k| t.get(k, out));
+    }
+
+    /// Sizes the tables to take `postings` postings in all without growing.
+    /// Keys fall on tables at random, so each is sized for its even share
+    /// plus four standard deviations.
+    pub(crate) fn reserve(&mut self, postings: usize) -> Result<(), TryReserveError> {
+        let share = postings.div_ceil(TABLES);
+        let each = share.saturating_add(4 * (share as f64).sqrt() as usize);
+        self.tables.try_for_each_table_mut(|t| t.reserve(each))
     }
 
     /// Keys with at least one posting.
@@ -176,11 +187,24 @@ impl Table {
     }
 
     fn grow(&mut self) {
-        let size = grown(self.slots.len());
+        self.move_into(vec![FREE; grown(self.slots.len())]);
+    }
+
+    /// Grows the table, if need be, to hold `entries` without growing again.
+    fn reserve(&mut self, entries: usize) -> Result<(), TryReserveError> {
+        let size = slots_for(entries);
+        if size > self.slots.len() {
+            self.move_into(free_slots(size, FREE)?);
+        }
+        Ok(())
+    }
+
+    /// Moves the entries into `fresh` (all free), which becomes the table.
+    fn move_into(&mut self, fresh: Vec<Slot>) {
+        let size = fresh.len();
         self.slots = rehash(
             &self.slots,
-            size,
-            FREE,
+            fresh,
             |s| s.doc != EMPTY,
             |s| home(s.key, size),
         );
@@ -223,6 +247,42 @@ mod tests {
         let mut want: Vec<u32> = (1..MAX_POSTINGS_PER_KEY as u32).collect();
         want.push(1000);
         assert_eq!(held(crowded), want);
+    }
+
+    /// Slots in all tables.
+    fn slots(postings: &Postings) -> usize {
+        let mut n = 0;
+        postings.tables.for_each_table(|t, _| n += t.slots.len());
+        n
+    }
+
+    #[test]
+    fn reserved_tables_take_their_postings_without_growing_and_keep_earlier_ones() {
+        let key = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut postings = Postings::default();
+        postings.insert_many(&[key(0), key(1)], 7);
+        let n = 50_000u64;
+        postings
+            .reserve(n as usize)
+            .expect("a small reserve is granted");
+        let reserved = slots(&postings);
+        // Even shares plus four standard deviations, at most two slots over.
+        assert!(reserved as f64 <= 1.35 * n as f64 / super::super::probe::MAX_LOAD);
+        // What was held before is still found.
+        let mut got = Vec::new();
+        postings.get_many(&[key(0), key(1)], &mut got);
+        assert_eq!(got, vec![7, 7]);
+        for i in 2..n {
+            postings.insert_many(&[key(i)], i as u32);
+        }
+        assert_eq!(slots(&postings), reserved, "a table grew");
+        assert_eq!(postings.keys(), n as usize);
+        got.clear();
+        postings.get_many(&[key(n - 1)], &mut got);
+        assert_eq!(got, vec![n as u32 - 1]);
+        // Reserving less than is held changes nothing.
+        postings.reserve(10).expect("nothing to allocate");
+        assert_eq!(slots(&postings), reserved);
     }
 
     proptest! {

@@ -52,9 +52,25 @@ pub(crate) fn grown(slots: usize) -> usize {
     (slots + slots / 2).max(MIN_SLOTS)
 }
 
-/// The table of `size` slots a full one grows into: `old`'s entries (those
-/// `taken`), in `old`'s order, each in the first free slot at or after its
-/// home (`home_of`, for the new size), the rest `free`. This is the layout
+/// Slots a table needs to hold `entries` without growing.
+pub(crate) fn slots_for(entries: usize) -> usize {
+    ((entries as f64 / MAX_LOAD).ceil() as usize + 1).max(MIN_SLOTS)
+}
+
+/// A table of `size` slots, all `free`, or the allocator's refusal.
+pub(crate) fn free_slots<T: Copy>(
+    size: usize,
+    free: T,
+) -> Result<Vec<T>, std::collections::TryReserveError> {
+    let mut slots = Vec::new();
+    slots.try_reserve_exact(size)?;
+    slots.resize(size, free);
+    Ok(slots)
+}
+
+/// `slots` (all free, its length the new size) filled with `old`'s entries
+/// (those `taken`), in `old`'s order, each in the first free slot at or
+/// after its home (`home_of`, for the new size). This is the layout
 /// inserting them one by one gives, without the search for a free slot:
 /// new homes follow old homes, so an entry's home is nearly always at or
 /// after the start of the run the last entry went into, and its free slot is
@@ -63,12 +79,11 @@ pub(crate) fn grown(slots: usize) -> usize {
 /// placed at the end of the table wrapped round.
 pub(crate) fn rehash<T: Copy>(
     old: &[T],
-    size: usize,
-    free: T,
+    mut slots: Vec<T>,
     taken: impl Fn(&T) -> bool,
     home_of: impl Fn(&T) -> usize,
 ) -> Vec<T> {
-    let mut slots = vec![free; size];
+    let size = slots.len();
     // Slots `run..cursor` are known to be taken (`cursor < size`).
     let (mut run, mut cursor) = (0, 0);
     for entry in old.iter().filter(|e| taken(e)) {
@@ -127,7 +142,7 @@ mod tests {
                 if is_full(table.iter().flatten().count(), size) {
                     let bigger = grown(size);
                     let expected = rehash_one_by_one(&table, bigger);
-                    let got = rehash(&table, bigger, None, Option::is_some, |e: &Option<u32>| {
+                    let got = rehash(&table, vec![None; bigger], Option::is_some, |e: &Option<u32>| {
                         home(e.unwrap_or(0), bigger)
                     });
                     prop_assert_eq!(&got, &expected);
@@ -140,6 +155,19 @@ mod tests {
                 table[i] = Some(key);
             }
         }
+    }
+
+    #[test]
+    fn a_table_sized_for_n_takes_n_entries_without_growing_and_no_more_room() {
+        for n in (0..5000).chain([123_456, 10_000_000]) {
+            let slots = slots_for(n);
+            // Holding n - 1 (and so any fewer), it takes the n-th.
+            assert!(!is_full(n.saturating_sub(1), slots), "n = {n}");
+            // At most two slots more than the load limit needs.
+            assert!(slots <= (n as f64 / MAX_LOAD) as usize + 2 || slots == MIN_SLOTS);
+        }
+        assert_eq!(free_slots(5, 7u8), Ok(vec![7u8; 5]));
+        assert!(free_slots(usize::MAX, 0u64).is_err());
     }
 
     #[test]

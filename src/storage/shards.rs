@@ -19,6 +19,8 @@ use parking_lot::RwLock;
 
 /// Bits of a key that pick its table (lock and table under it together).
 const SHARD_BITS: u32 = 8;
+/// Tables in a [`Sharded`], whatever its locks.
+pub(crate) const TABLES: usize = 1 << SHARD_BITS;
 /// The most locks (a power of two, at most `2^SHARD_BITS`).
 const MAX_LOCKS: usize = 64;
 
@@ -131,6 +133,17 @@ impl<T: Touch> Sharded<T> {
                 f(i, &mut tables[p.table], p.low);
             }
         });
+    }
+
+    /// Calls `f` with every table, writable, until it fails.
+    pub(crate) fn try_for_each_table_mut<E>(
+        &mut self,
+        mut f: impl FnMut(&mut T) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.locks
+            .iter_mut()
+            .flat_map(|lock| lock.get_mut().iter_mut())
+            .try_for_each(&mut f)
     }
 
     /// Calls `f` with every table and a function rebuilding a key held in

@@ -207,6 +207,8 @@ pub fn best_id(v: &pb::Verdict) -> &str {
 pub struct HookedStore {
     inner: MemoryStore,
     hook: Box<dyn Fn(&Record) + Send + Sync>,
+    /// Whether `reserve` fails as an allocator refusing it would.
+    refuse_reserve: bool,
 }
 
 impl HookedStore {
@@ -215,6 +217,15 @@ impl HookedStore {
         HookedStore {
             inner: MemoryStore::new(),
             hook: Box::new(hook),
+            refuse_reserve: false,
+        }
+    }
+
+    /// A store whose every `reserve` is refused.
+    pub fn refusing_reserve() -> Self {
+        HookedStore {
+            refuse_reserve: true,
+            ..Self::before_insert(|_| {})
         }
     }
 }
@@ -236,6 +247,17 @@ impl Store for HookedStore {
         out: &mut Vec<Arc<Record>>,
     ) {
         self.inner.held_where(docs, keep, out)
+    }
+    fn reserve(
+        &mut self,
+        articles: usize,
+        keys_per_article: usize,
+    ) -> Result<(), std::collections::TryReserveError> {
+        if self.refuse_reserve {
+            // An allocator's refusal, as `try_reserve` reports it.
+            return Vec::<u8>::new().try_reserve(usize::MAX);
+        }
+        self.inner.reserve(articles, keys_per_article)
     }
     fn insert(&self, record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>> {
         (self.hook)(&record);
