@@ -147,6 +147,7 @@ async fn stats_reports_the_parameters_in_force() {
 async fn stats_reports_evictions_under_max_docs() {
     let config = IndexConfig {
         max_docs: 3,
+        capacity: 3,
         ..IndexConfig::default()
     };
     let mut server = common::start_with_config(config).await;
@@ -154,7 +155,8 @@ async fn stats_reports_evictions_under_max_docs() {
     server.ingest_seeds().await;
     let stats = server.stats().await;
     assert_eq!((stats.documents, stats.evictions), (3, 2), "{stats:?}");
-    assert_eq!(stats.params.expect("params").max_docs, 3);
+    let params = stats.params.expect("params");
+    assert_eq!((params.max_docs, params.capacity), (3, 3));
     assert!(stats.approx_bytes > empty, "{stats:?}");
     // The two first seeds (arrival order, no publication time) went.
     for (id, _) in &SEEDS[..2] {

@@ -107,6 +107,7 @@ impl From<Stats> for pb::StatsResponse {
                 false_negative_area: s.lsh.false_negative_area,
                 retention_seconds: c.retention.map_or(0, |r| r.as_secs()),
                 max_docs: c.max_docs as u64,
+                capacity: c.capacity as u64,
             }),
         }
     }
