@@ -152,7 +152,12 @@ impl IndexConfig {
             self.lsh_fp_weight,
             self.lsh_min_recall,
         )?;
-        Ok((self.capacity as u64).saturating_mul((lsh.bands + self.lead_keys) as u64 * 10))
+        Ok((self.capacity as u64).saturating_mul(self.keys_per_article(&lsh) as u64 * 10))
+    }
+
+    /// Bucket keys an article is posted under: its band keys and lead keys.
+    pub(crate) fn keys_per_article(&self, lsh: &LshParams) -> usize {
+        lsh.bands + self.lead_keys
     }
 
     /// Whether held articles keep only their signature and postings

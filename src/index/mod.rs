@@ -115,7 +115,7 @@ impl<S: Store> Index<S> {
         )?;
         if config.capacity > 0 {
             store
-                .reserve(config.capacity, lsh.bands + config.lead_keys)
+                .reserve(config.capacity, config.keys_per_article(&lsh))
                 .map_err(|e| ConfigError::Capacity {
                     articles: config.capacity,
                     reason: e.to_string(),
