@@ -72,8 +72,11 @@ pub struct IndexConfig {
     pub footprint: Footprint,
     /// Articles to size the index's tables for when it is created, so they
     /// do not grow (and move their contents) as articles arrive; 0 sizes
-    /// nothing ahead. The tables take their memory at once, whether or not
-    /// the articles come: about `10 × (bands + lead_keys)` bytes an article.
+    /// nothing ahead. The bucket tables take their memory at once, whether
+    /// or not the articles come: about `10 × (bands + lead_keys)` bytes an
+    /// article. The furniture counters, whose number per article depends on
+    /// the articles, are sized once a 32nd of the capacity is held, at the
+    /// rate those articles added them, and take their memory as they fill.
     pub capacity: usize,
 }
 

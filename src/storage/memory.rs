@@ -2,7 +2,7 @@
 //! concurrent hash map (dashmap), postings in a compact sharded table.
 
 use std::collections::TryReserveError;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
@@ -30,7 +30,21 @@ pub struct MemoryStore {
     segment_reports: Counters,
     furniture: RwLock<FurnitureSet>,
     record_bytes: AtomicU64,
+    /// Articles the store was sized for ([`Store::reserve`]; 0 if it was
+    /// not).
+    capacity: usize,
+    /// Whether the furniture counters have been planned for `capacity`
+    /// (see [`MemoryStore::plan_counters`]).
+    counters_planned: AtomicBool,
 }
+
+/// The furniture counters are planned once a this-many'th part of the
+/// capacity is held: enough articles to tell how many counters one adds
+/// (a 32nd of a million is 31,250), early enough that the tables have not
+/// yet grown far.
+const PLAN_COUNTERS_AT: usize = 32;
+/// ... and no fewer articles than this.
+const PLAN_COUNTERS_AFTER: usize = 100;
 
 /// Approximate bytes of one furniture-model counter (an 8-byte slot in a
 /// table between 53% and 80% full, see `probe`) and of one furniture
@@ -49,6 +63,22 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Plans the furniture counters for the capacity the store was sized
+    /// for, at the rate the articles held so far added them, once enough
+    /// are held to tell (see [`PLAN_COUNTERS_AT`]). Articles that share
+    /// more as the index fills add fewer counters than the early ones, so
+    /// the plan errs on the large side; beyond it, tables grow as before.
+    fn plan_counters(&self) {
+        let held = self.held.load(Ordering::Relaxed);
+        let due = (self.capacity / PLAN_COUNTERS_AT).max(PLAN_COUNTERS_AFTER);
+        if held < due || self.counters_planned.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let per_article = self.segment_reports.len() as f64 / held as f64;
+        self.segment_reports
+            .plan((per_article * self.capacity as f64) as usize);
     }
 
     /// A free handle: a removed record's, or a new slot.
@@ -81,6 +111,7 @@ impl Store for MemoryStore {
         if self.ids.is_empty() {
             self.ids = DashMap::with_capacity_and_hasher(articles, KeyHash::default());
         }
+        self.capacity = articles;
         Ok(())
     }
 
@@ -211,6 +242,9 @@ impl Store for MemoryStore {
     }
 
     fn add_segment_reports(&self, segments: &[u64]) -> Vec<u32> {
+        if self.capacity > 0 && !self.counters_planned.load(Ordering::Relaxed) {
+            self.plan_counters();
+        }
         self.segment_reports.increment_many(segments)
     }
 
@@ -343,5 +377,27 @@ mod tests {
         assert_eq!(seen, all);
         let thirds: Vec<u32> = all.into_iter().filter(|i| i % 3 == 0).collect();
         assert_eq!(kept, thirds);
+    }
+
+    #[test]
+    fn a_sized_store_plans_its_counters_at_the_rate_of_its_first_articles() {
+        let mut store = MemoryStore::new();
+        store.reserve(6_400, 4).expect("a small reserve is granted");
+        // 200 articles are due (6,400 / 32); each adds 10 counters.
+        let counters_of = |i: u64| (0..10).map(|j| i * 10 + j).collect::<Vec<_>>();
+        for i in 0..200u64 {
+            assert_eq!(store.segment_reports.planned(), 0, "planned early");
+            store.add_segment_reports(&counters_of(i));
+            let _ = store.insert(record(&format!("a{i}"), 1), &[i]);
+        }
+        store.add_segment_reports(&counters_of(200));
+        let expected =
+            crate::storage::probe::slots_for(crate::storage::shards::table_share(64_000));
+        assert_eq!(store.segment_reports.planned(), expected);
+
+        // Without a capacity, nothing is planned.
+        let (unsized_store, _) = holding(300);
+        unsized_store.add_segment_reports(&counters_of(0));
+        assert_eq!(unsized_store.segment_reports.planned(), 0);
     }
 }

@@ -196,8 +196,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sizes the store to hold `articles` articles, each posted under
     /// `keys_per_article` keys, so that its tables do not grow as they
-    /// arrive. Called once, on an empty store, before it is shared; the
-    /// allocator's refusal is returned. The default does nothing.
+    /// arrive (a store may size what depends on the articles, such as the
+    /// furniture counters, later, once it has seen some). Called once, on
+    /// an empty store, before it is shared; the allocator's refusal is
+    /// returned. The default does nothing.
     fn reserve(
         &mut self,
         articles: usize,

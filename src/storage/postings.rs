@@ -23,7 +23,7 @@
 use std::collections::TryReserveError;
 
 use super::probe::{distance, free_slots, grown, home, is_full, next, rehash, slots_for};
-use super::shards::{Sharded, Touch, TABLES};
+use super::shards::{table_share, Sharded, Touch};
 use super::DocId;
 use crate::core::BandKey;
 
@@ -72,12 +72,10 @@ impl Postings {
         self.tables.read_many(keys, |_, t, k| t.get(k, out));
     }
 
-    /// Sizes the tables to take `postings` postings in all without growing.
-    /// Keys fall on tables at random, so each is sized for its even share
-    /// plus four standard deviations.
+    /// Sizes the tables to take `postings` postings in all without growing
+    /// (each for its [`table_share`]).
     pub(crate) fn reserve(&mut self, postings: usize) -> Result<(), TryReserveError> {
-        let share = postings.div_ceil(TABLES);
-        let each = share.saturating_add(4 * (share as f64).sqrt() as usize);
+        let each = table_share(postings);
         self.tables.try_for_each_table_mut(|t| t.reserve(each))
     }
 

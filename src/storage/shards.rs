@@ -21,6 +21,14 @@ use parking_lot::RwLock;
 const SHARD_BITS: u32 = 8;
 /// Tables in a [`Sharded`], whatever its locks.
 pub(crate) const TABLES: usize = 1 << SHARD_BITS;
+/// Entries one table must hold, at most, when `total` entries fall on the
+/// [`TABLES`] tables at random: its even share plus four standard
+/// deviations (a table over that once in 30,000).
+pub(crate) fn table_share(total: usize) -> usize {
+    let share = total.div_ceil(TABLES);
+    share.saturating_add(4 * (share as f64).sqrt() as usize)
+}
+
 /// The most locks (a power of two, at most `2^SHARD_BITS`).
 const MAX_LOCKS: usize = 64;
 
