@@ -76,7 +76,8 @@ pub struct IndexConfig {
     /// or not the articles come: about `10 × (bands + lead_keys)` bytes an
     /// article. The furniture counters, whose number per article depends on
     /// the articles, are sized once a 32nd of the capacity is held, at the
-    /// rate those articles added them, and take their memory as they fill.
+    /// rate those articles added them: a helper thread makes the tables, and
+    /// each article then swaps one of the 256 in.
     pub capacity: usize,
 }
 

@@ -99,6 +99,12 @@ impl<T> Sharded<T> {
         }
     }
 
+    /// Calls `f` with table `shard` (below [`TABLES`]), writable.
+    pub(crate) fn write_table<R>(&self, shard: usize, f: impl FnOnce(&mut T) -> R) -> R {
+        let p = self.place((shard as u64) << (64 - SHARD_BITS));
+        f(&mut self.locks[p.lock].write()[p.table])
+    }
+
     /// A key rebuilt from where it lives: the bits that address it (its top
     /// 8 and low 32), so it maps back to the same place.
     fn key_of(&self, lock: usize, table: usize, low: u32) -> u64 {
