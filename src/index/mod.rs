@@ -68,7 +68,8 @@ pub struct Stats {
     /// Articles evicted by the retention limits.
     pub evictions: u64,
     /// Approximate bytes used by held articles, their postings and the
-    /// furniture model.
+    /// furniture model: what the held articles use, so tables sized ahead
+    /// for a [`IndexConfig::capacity`] take more until it is reached.
     pub approx_bytes: u64,
     /// Whether changes are logged to a data directory.
     pub durable: bool,
