@@ -255,7 +255,7 @@ impl Table {
     /// zero frees the slot. Returns the new count.
     fn update(&mut self, key: u32, f: impl FnOnce(u32) -> u32) -> u32 {
         if is_full(self.len, self.slots.len()) {
-            self.grow_to(grown(self.slots.len()));
+            self.grow();
         }
         let i = self.find(key);
         let old = self.slots[i].count;
@@ -294,9 +294,9 @@ impl Table {
         self.len -= 1;
     }
 
-    /// Moves the counters into a table of `size` slots.
-    fn grow_to(&mut self, size: usize) {
-        self.move_into(vec![Slot::default(); size]);
+    /// Moves the counters into a table half as large again.
+    fn grow(&mut self) {
+        self.move_into(vec![Slot::default(); grown(self.slots.len())]);
     }
 
     /// Moves the counters into `fresh` (all free), which becomes the table,
