@@ -338,8 +338,8 @@ impl From<IndexArgs> for IndexConfig {
 
 impl IndexArgs {
     /// The index's parameters, refusing a `--capacity` whose bucket tables
-    /// would not fit in the memory this machine has available: they are
-    /// allocated, and written, at start.
+    /// and signatures would not fit in the memory this machine has
+    /// available: they are allocated, and written, at start.
     fn config(self) -> Result<IndexConfig, String> {
         let config = IndexConfig::from(self);
         if config.capacity == 0 {
@@ -353,8 +353,8 @@ impl IndexArgs {
             .map_err(|e| format!("invalid parameter: {e}"))?;
         match available_memory() {
             Some(available) if bytes > available => Err(format!(
-                "--capacity {} needs about {:.1} GB of bucket tables at start, more than \
-                 the {:.1} GB of memory available: lower it, or leave it at 0 to let the \
+                "--capacity {} needs about {:.1} GB of bucket tables and signatures at start, \
+                 more than the {:.1} GB of memory available: lower it, or leave it at 0 to let the \
                  tables grow as articles arrive",
                 config.capacity,
                 bytes as f64 / 1e9,

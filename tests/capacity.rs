@@ -76,14 +76,14 @@ fn a_capacity_the_store_cannot_allocate_is_refused_with_what_to_do() {
 }
 
 #[test]
-fn the_memory_a_capacity_takes_is_ten_bytes_per_key_an_article() {
+fn the_memory_a_capacity_takes_is_ten_bytes_per_key_and_the_signature_an_article() {
     let sized = |base: IndexConfig| IndexConfig {
         capacity: 1000,
         ..base
     };
-    // 32 bands, plus 16 lead keys by default.
-    assert_eq!(sized(IndexConfig::default()).reserved_bytes(), Ok(480_000));
-    assert_eq!(sized(IndexConfig::lean()).reserved_bytes(), Ok(320_000));
+    // 32 bands, plus 16 lead keys by default; 128 minima of 2 bytes.
+    assert_eq!(sized(IndexConfig::default()).reserved_bytes(), Ok(736_000));
+    assert_eq!(sized(IndexConfig::lean()).reserved_bytes(), Ok(576_000));
     assert_eq!(IndexConfig::default().reserved_bytes(), Ok(0));
 }
 

@@ -52,13 +52,19 @@ impl Signature {
     /// estimates that sit exactly on a threshold, such as 32/128 = 0.25,
     /// to just under it.
     pub fn jaccard(&self, other: &Signature) -> f64 {
-        if self.0.len() != other.0.len() || self.0.is_empty() {
+        self.jaccard_with(&other.0)
+    }
+
+    /// [`Signature::jaccard`] against another signature's minima, such as a
+    /// store keeps them.
+    pub fn jaccard_with(&self, other: &[u16]) -> f64 {
+        if self.0.len() != other.len() || self.0.is_empty() {
             return 0.0;
         }
         let equal = self
             .0
             .iter()
-            .zip(other.0.iter())
+            .zip(other.iter())
             .filter(|(a, b)| a == b)
             .count();
         equal as f64 / self.0.len() as f64

@@ -72,9 +72,10 @@ pub struct IndexConfig {
     pub footprint: Footprint,
     /// Articles to size the index's tables for when it is created, so they
     /// do not grow (and move their contents) as articles arrive; 0 sizes
-    /// nothing ahead. The bucket tables take their memory at once, whether
-    /// or not the articles come: about `10 × (bands + lead_keys)` bytes an
-    /// article. The furniture counters, whose number per article depends on
+    /// nothing ahead. The bucket tables and the block of signatures take
+    /// their memory at once, whether or not the articles come: about
+    /// `10 × (bands + lead_keys) + 2 × permutations` bytes an article. The
+    /// furniture counters, whose number per article depends on
     /// the articles, are sized once a 32nd of the capacity is held, at the
     /// rate those articles added them: a helper thread makes the tables, and
     /// each article then swaps one of the 256 in.
@@ -143,9 +144,10 @@ impl Default for IndexConfig {
 }
 
 impl IndexConfig {
-    /// Bytes of bucket tables an index with this configuration allocates
-    /// when created, for its [`IndexConfig::capacity`]: an 8-byte slot, in
-    /// a table at most 80% full, for each of an article's band and lead keys.
+    /// Bytes an index with this configuration allocates when created, for
+    /// its [`IndexConfig::capacity`]: an 8-byte slot, in a table at most 80%
+    /// full, for each of an article's band and lead keys, and its
+    /// signature's 16-bit minima.
     pub fn reserved_bytes(&self) -> Result<u64, ConfigError> {
         if self.capacity == 0 {
             return Ok(0);
@@ -156,7 +158,8 @@ impl IndexConfig {
             self.lsh_fp_weight,
             self.lsh_min_recall,
         )?;
-        Ok((self.capacity as u64).saturating_mul(self.keys_per_article(&lsh) as u64 * 10))
+        let per_article = self.keys_per_article(&lsh) * 10 + self.permutations * 2;
+        Ok((self.capacity as u64).saturating_mul(per_article as u64))
     }
 
     /// Bucket keys an article is posted under: its band keys and lead keys.

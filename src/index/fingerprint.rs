@@ -412,10 +412,22 @@ impl<S: Store> Index<S> {
     }
 
     /// The bucket keys a held article is posted under, as its fingerprint
-    /// had them: band keys recomputed from its signature, then its lead keys.
-    pub(crate) fn record_keys(&self, record: &crate::storage::Record) -> Vec<BandKey> {
-        let mut keys = self.lsh.band_keys(&record.signature);
-        keys.extend_from_slice(record.lead_keys());
+    /// had them (see [`Index::posting_keys`]); `None` if the record is no
+    /// longer held.
+    pub(crate) fn record_keys(&self, record: &crate::storage::Record) -> Option<Vec<BandKey>> {
+        let signature = self.store.signature_of(record)?;
+        Some(self.posting_keys(&signature, record.lead_keys()))
+    }
+
+    /// The bucket keys of an article with `signature` and `lead_keys`: band
+    /// keys recomputed from the signature, then the lead keys.
+    pub(crate) fn posting_keys(
+        &self,
+        signature: &Signature,
+        lead_keys: &[BandKey],
+    ) -> Vec<BandKey> {
+        let mut keys = self.lsh.band_keys(signature);
+        keys.extend_from_slice(lead_keys);
         keys
     }
 
@@ -540,7 +552,7 @@ mod tests {
             .ingest(&article, &MatchOptions::default())
             .expect("ingests");
         let held = index.store.get_by_id("a").expect("held");
-        assert_eq!(index.record_keys(&held), fp.keys);
+        assert_eq!(index.record_keys(&held), Some(fp.keys));
         assert!(!held.set().is_empty() && !held.segments().is_empty());
 
         let lean = Index::in_memory(IndexConfig::lean()).expect("lean config");
@@ -552,7 +564,7 @@ mod tests {
             "lean keeps neither"
         );
         let lean_fp = lean.fingerprint(&article).expect("has words");
-        assert_eq!(lean.record_keys(&held), lean_fp.keys);
+        assert_eq!(lean.record_keys(&held), Some(lean_fp.keys));
 
         // A lean index that posts lead keys keeps them (and nothing else),
         // so removing the article takes every posting back.
@@ -570,7 +582,7 @@ mod tests {
             leads_fp.keys.len() > with_leads.lsh.bands,
             "lead keys posted"
         );
-        assert_eq!(with_leads.record_keys(&held), leads_fp.keys);
+        assert_eq!(with_leads.record_keys(&held), Some(leads_fp.keys.clone()));
         assert!(held.set().is_empty() && held.segments().is_empty());
         with_leads.remove("a").expect("removes");
         let mut left = Vec::new();

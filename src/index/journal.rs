@@ -29,7 +29,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+use super::encoded::{HeldOwned, HeldRef};
 use super::Index;
+use crate::core::Signature;
 use crate::error::{Error, Result};
 use crate::storage::disk::{
     self, DiskError, FsyncPolicy, ReplayError, SnapshotHeader, SnapshotInfo, Wal,
@@ -45,8 +47,9 @@ pub struct Durability {
     pub fsync: FsyncPolicy,
 }
 
-/// Version of the record encoding; bumped when `Op` or `Record` change
-/// shape, or when what they hold is computed differently (2: shingle hashes
+/// Version of the record encoding; bumped when `Op` or a held article's
+/// encoding (`encoded.rs`) change shape, or when what they hold is computed
+/// differently (2: shingle hashes
 /// combine word hashes without xxh3, so stored sets and signatures differ;
 /// 3: signatures keep 16-bit minima; 4: records keep their matches and
 /// canonical id rather than the whole verdict, and the full-footprint detail
@@ -95,7 +98,7 @@ impl std::fmt::Display for Compat {
 #[derive(Debug, Deserialize)]
 enum Op {
     Open(Compat),
-    Insert(Box<Record>),
+    Insert(Box<HeldOwned>),
     Remove {
         id: Arc<str>,
         evicted: bool,
@@ -110,7 +113,7 @@ enum Op {
 #[derive(Serialize)]
 enum OpRef<'a> {
     Open(&'a Compat),
-    Insert(&'a Record),
+    Insert(HeldRef<'a>),
     Remove {
         id: &'a str,
         evicted: bool,
@@ -125,7 +128,7 @@ enum OpRef<'a> {
 #[derive(Debug, Deserialize)]
 enum Entry {
     Evictions(u64),
-    Record(Box<Record>),
+    Record(Box<HeldOwned>),
     Counters(Vec<(u64, u32)>),
     Furniture(Vec<u32>),
 }
@@ -134,7 +137,7 @@ enum Entry {
 #[derive(Serialize)]
 enum EntryRef<'a> {
     Evictions(u64),
-    Record(&'a Record),
+    Record(HeldRef<'a>),
     Counters(&'a [(u64, u32)]),
     Furniture(&'a [u32]),
 }
@@ -204,8 +207,13 @@ impl PendingSync {
 impl Journal {
     /// Logs a stored record before it takes effect (durable once `pending`
     /// is committed).
-    pub(crate) fn insert(&self, record: &Record, pending: &mut PendingSync) -> Result<()> {
-        self.append_deferred(&OpRef::Insert(record), pending)
+    pub(crate) fn insert(
+        &self,
+        record: &Record,
+        signature: &Signature,
+        pending: &mut PendingSync,
+    ) -> Result<()> {
+        self.append_deferred(&OpRef::Insert(HeldRef::new(record, signature)), pending)
     }
 
     /// Logs a removal before it takes effect: durable on return for a
@@ -412,8 +420,15 @@ impl<S: Store> Index<S> {
             journal.append(&OpRef::Open(&journal.compat))?;
             let mut docs = Vec::new();
             self.store.all_docs(&mut docs);
-            let records: Vec<Arc<Record>> =
-                docs.into_iter().filter_map(|d| self.store.get(d)).collect();
+            // Writes are paused: every handle holds its record.
+            let records: Vec<(Arc<Record>, Signature)> = docs
+                .into_iter()
+                .filter_map(|d| {
+                    let record = self.store.get(d)?;
+                    let signature = self.store.signature_of(&record)?;
+                    Some((record, signature))
+                })
+                .collect();
             let mut counters = Vec::new();
             self.store
                 .for_each_segment_report(&mut |k, c| counters.push((k, c)));
@@ -422,7 +437,7 @@ impl<S: Store> Index<S> {
             (next_log, records, counters, furniture, evictions)
         };
         // Arrival order, so a reload reads them as they came.
-        records.sort_unstable_by_key(|r| r.arrival);
+        records.sort_unstable_by_key(|(r, _)| r.arrival);
         let header = SnapshotHeader {
             next_log,
             meta: postcard::to_allocvec(&journal.compat)
@@ -436,8 +451,8 @@ impl<S: Store> Index<S> {
                 w.entry(&bytes)
             };
             put(&EntryRef::Evictions(evictions))?;
-            for r in &records {
-                put(&EntryRef::Record(r))?;
+            for (r, signature) in &records {
+                put(&EntryRef::Record(HeldRef::new(r, signature)))?;
             }
             for chunk in counters.chunks(CHUNK) {
                 put(&EntryRef::Counters(chunk))?;
@@ -502,7 +517,7 @@ impl<S: Store> Index<S> {
     fn restore(&self, entry: Entry) {
         match entry {
             Entry::Evictions(n) => self.evictions.store(n, Ordering::Relaxed),
-            Entry::Record(record) => self.hold(*record),
+            Entry::Record(held) => self.hold(*held),
             Entry::Counters(c) => self.store.restore_segment_reports(&c),
             Entry::Furniture(f) => self.store.add_furniture_shingles(&f),
         }
@@ -512,7 +527,7 @@ impl<S: Store> Index<S> {
     fn replay(&self, op: Op, dir: &Path, compat: &Compat) -> Result<(), OpenError> {
         match op {
             Op::Open(held) => self.check_compat(dir, &held, compat)?,
-            Op::Insert(record) => self.hold(*record),
+            Op::Insert(held) => self.hold(*held),
             Op::Remove { id, evicted } => {
                 if let Some(held) = self.store.remove(&id, &self.keys_of(&id)) {
                     self.unlearn_furniture(&held);
@@ -539,17 +554,19 @@ impl<S: Store> Index<S> {
     fn keys_of(&self, id: &str) -> Vec<crate::core::BandKey> {
         self.store
             .get_by_id(id)
-            .map(|r| self.record_keys(&r))
+            .and_then(|r| self.record_keys(&r))
             .unwrap_or_default()
     }
 
-    /// Holds a record read back from disk (an id already held is left as is:
-    /// a log may repeat what the snapshot holds).
-    fn hold(&self, record: Record) {
+    /// Holds an article read back from disk (an id already held is left as
+    /// is: a log may repeat what the snapshot holds).
+    fn hold(&self, held: HeldOwned) {
+        let (record, signature) = held.split();
         self.arrivals
             .fetch_max(record.arrival + 1, Ordering::Relaxed);
-        let keys = self.record_keys(&record);
-        if let (Ok(stored), Some(ages)) = (self.store.insert(record, &keys), &self.ages) {
+        let keys = self.posting_keys(&signature, record.lead_keys());
+        if let (Ok(stored), Some(ages)) = (self.store.insert(record, &signature, &keys), &self.ages)
+        {
             ages.insert(&stored);
         }
     }

@@ -7,6 +7,7 @@
 //! (check, stats) take no lock.
 
 mod config;
+mod encoded;
 mod fingerprint;
 mod journal;
 mod lifecycle;
@@ -116,7 +117,11 @@ impl<S: Store> Index<S> {
         )?;
         if config.capacity > 0 {
             store
-                .reserve(config.capacity, config.keys_per_article(&lsh))
+                .reserve(
+                    config.capacity,
+                    config.permutations,
+                    config.keys_per_article(&lsh),
+                )
                 .map_err(|e| ConfigError::Capacity {
                     articles: config.capacity,
                     reason: e.to_string(),
@@ -229,8 +234,8 @@ impl<S: Store> Index<S> {
                 doc: 0,
                 id: Arc::clone(&verdict.id),
                 text_hash,
-                // Moved, not copied: what follows needs only the segments.
-                signature: std::mem::take(&mut fp.signature),
+                // Moved, not copied: what follows needs only the segments
+                // (and the signature, which the store copies).
                 figures: std::mem::take(&mut fp.figures).into_boxed_slice(),
                 detail,
                 shingles: fp.shingles,
@@ -243,9 +248,9 @@ impl<S: Store> Index<S> {
                 canonical_id: Arc::clone(&verdict.canonical_id),
             };
             if let Some(journal) = &self.journal {
-                journal.insert(&record, pending)?;
+                journal.insert(&record, &fp.signature, pending)?;
             }
-            let stored = match self.store.insert(record, &fp.keys) {
+            let stored = match self.store.insert(record, &fp.signature, &fp.keys) {
                 Ok(stored) => stored,
                 Err(held) => return retried(article, &held, text_hash),
             };
@@ -292,7 +297,10 @@ impl<S: Store> Index<S> {
         let Some(held) = self.store.get_by_id(id) else {
             return Ok(None);
         };
-        let keys = self.record_keys(&held);
+        let Some(keys) = self.record_keys(&held) else {
+            // Removed since.
+            return Ok(None);
+        };
         let _guard = self.stripes.lock(&keys, id);
         // Removed, or removed and stored again, while we took the locks.
         match self.store.get_by_id(id) {

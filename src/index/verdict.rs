@@ -23,8 +23,8 @@ use super::{Fingerprint, Index, MatchOptions};
 use crate::core::shingle::sorted_intersection_len;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Match, Verdict};
-use crate::storage::Record;
 use crate::storage::Store;
+use crate::storage::{Held, Record};
 
 /// The decision rule in force for one request.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,11 +92,17 @@ pub(crate) fn sample(set: &[u32], rate: u32) -> std::borrow::Cow<'_, [u32]> {
 impl<S: Store> Index<S> {
     /// Verifies a candidate: exactly on the content shingle sets (less the
     /// shingles learned to be furniture since the held one was stored), or
-    /// estimated from the signatures.
-    pub fn similarity(&self, fp: &Fingerprint, held: &Record) -> Similarity {
+    /// estimated from the signatures (`held_signature`, the held one's
+    /// minima).
+    pub fn similarity(
+        &self,
+        fp: &Fingerprint,
+        held: &Record,
+        held_signature: &[u16],
+    ) -> Similarity {
         match self.config.verification {
             Verification::Signature => {
-                let j = fp.signature.jaccard(&held.signature);
+                let j = fp.signature.jaccard_with(held_signature);
                 Similarity {
                     jaccard: j,
                     containment: containment(j, fp.shingles, held.shingles),
@@ -182,7 +188,11 @@ impl<S: Store> Index<S> {
             .into_iter()
             .filter_map(|doc| self.store.get(doc))
             .filter(|held| *held.id != *article.id)
-            .map(|held| (Arc::clone(&held.id), self.similarity(&fp, &held)))
+            .filter_map(|held| {
+                let signature = self.store.signature_of(&held)?;
+                let s = self.similarity(&fp, &held, signature.values());
+                Some((Arc::clone(&held.id), s))
+            })
             .collect();
         out.sort_by(|a, b| {
             b.1.jaccard
@@ -207,15 +217,15 @@ impl<S: Store> Index<S> {
     /// vanishing probability (the estimate would have to be off by half).
     /// Exhaustive runs with exact verification skip it: they measure exact
     /// similarity alone.
-    fn screen(&self, fp: &Fingerprint, held: &Record, t: &Thresholds) -> bool {
+    fn screen(&self, fp: &Fingerprint, held: &Record, minima: &[u16], t: &Thresholds) -> bool {
         match self.config.verification {
             Verification::Signature => {
-                let s = self.similarity(fp, held);
+                let s = self.similarity(fp, held, minima);
                 t.is_copy(s.jaccard, s.containment, s.smaller)
             }
             Verification::Exact if self.config.exhaustive => true,
             Verification::Exact => {
-                let j = fp.signature.jaccard(&held.signature);
+                let j = fp.signature.jaccard_with(minima);
                 j >= 0.5 * t.jaccard
                     || containment(j, fp.shingles, held.shingles) >= 0.5 * t.containment
             }
@@ -300,27 +310,32 @@ impl<S: Store> Index<S> {
         let mut screened = Vec::new();
         self.store.held_where(
             &candidates,
-            &mut |held| self.screen(fp, held, t),
+            &mut |held, minima| self.screen(fp, held, minima, t),
             &mut screened,
         );
         let mut matches: Vec<Match> = screened
             .into_iter()
-            .filter(|held| &*held.id != own_id)
-            .filter_map(|held| {
-                let Similarity {
-                    jaccard: j,
-                    containment: c,
-                    smaller,
-                } = self.similarity(fp, &held);
-                let copy =
-                    t.is_copy(j, c, smaller) && self.figures_agree(&fp.figures, &held.figures);
-                copy.then(|| Match {
-                    id: Arc::clone(&held.id),
-                    jaccard: j,
-                    containment: c,
-                    canonical_id: Arc::clone(held.canonical_id()),
-                })
-            })
+            .filter(|h| &*h.record.id != own_id)
+            .filter_map(
+                |Held {
+                     record: held,
+                     signature,
+                 }| {
+                    let Similarity {
+                        jaccard: j,
+                        containment: c,
+                        smaller,
+                    } = self.similarity(fp, &held, signature.values());
+                    let copy =
+                        t.is_copy(j, c, smaller) && self.figures_agree(&fp.figures, &held.figures);
+                    copy.then(|| Match {
+                        id: Arc::clone(&held.id),
+                        jaccard: j,
+                        containment: c,
+                        canonical_id: Arc::clone(held.canonical_id()),
+                    })
+                },
+            )
             .collect();
         matches.sort_by(|a, b| {
             b.jaccard

@@ -1,5 +1,6 @@
-//! The in-memory store: records in a slab indexed by handle, ids in a
-//! concurrent hash map (dashmap), postings in a compact sharded table.
+//! The in-memory store: records and their signatures in a slab indexed by
+//! handle, ids in a concurrent hash map (dashmap), postings in a compact
+//! sharded table.
 
 use std::collections::TryReserveError;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -12,16 +13,17 @@ use parking_lot::{Mutex, RwLock};
 use super::counters::Counters;
 use super::furniture::FurnitureSet;
 use super::postings::Postings;
-use super::{DocId, Record, Store};
+use super::slab::Slab;
+use super::{DocId, Held, Record, Store};
 use crate::core::fasthash::KeyHash;
-use crate::core::BandKey;
+use crate::core::{BandKey, Signature};
 use crate::model::Kind;
 
 /// Holds everything in process memory; lost on exit.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     ids: DashMap<Arc<str>, DocId, KeyHash>,
-    docs: RwLock<Vec<Option<Arc<Record>>>>,
+    docs: RwLock<Slab>,
     /// Handles of removed records, to reuse.
     free: Mutex<Vec<DocId>>,
     held: AtomicUsize,
@@ -90,9 +92,8 @@ impl MemoryStore {
         if let Some(doc) = self.free.lock().pop() {
             return doc;
         }
-        let mut docs = self.docs.write();
-        docs.push(None);
-        DocId::try_from(docs.len() - 1).unwrap_or(DocId::MAX)
+        let doc = self.docs.write().push_free();
+        DocId::try_from(doc).unwrap_or(DocId::MAX)
     }
 }
 
@@ -103,15 +104,24 @@ impl Store for MemoryStore {
     }
 
     fn get(&self, doc: DocId) -> Option<Arc<Record>> {
-        self.docs.read().get(doc as usize)?.clone()
+        self.docs.read().record(doc).cloned()
     }
 
-    fn reserve(&mut self, articles: usize, keys_per_article: usize) -> Result<(), TryReserveError> {
+    fn signature_of(&self, record: &Record) -> Option<Signature> {
+        let docs = self.docs.read();
+        Some(Signature::from_values(docs.minima_of(record)?.to_vec()))
+    }
+
+    fn reserve(
+        &mut self,
+        articles: usize,
+        minima: usize,
+        keys_per_article: usize,
+    ) -> Result<(), TryReserveError> {
         // The bucket tables first: they are most of it.
         self.buckets
             .reserve(articles.saturating_mul(keys_per_article))?;
-        let docs = self.docs.get_mut();
-        docs.try_reserve(articles.saturating_sub(docs.len()))?;
+        self.docs.get_mut().reserve(articles, minima)?;
         if self.ids.is_empty() {
             self.ids = DashMap::with_capacity_and_hasher(articles, KeyHash::default());
         }
@@ -136,8 +146,8 @@ impl Store for MemoryStore {
     fn held_where(
         &self,
         docs: &[DocId],
-        keep: &mut dyn FnMut(&Record) -> bool,
-        out: &mut Vec<Arc<Record>>,
+        keep: &mut dyn FnMut(&Record, &[u16]) -> bool,
+        out: &mut Vec<Held>,
     ) {
         // A batch at a time, each under one read lock, and no reference
         // count touched for a record the screen rejects (an atomic add and
@@ -146,29 +156,36 @@ impl Store for MemoryStore {
         // in cache from the first pass to the second.
         for batch in docs.chunks(SCREEN_BATCH) {
             let held = self.docs.read();
-            let records = || {
-                batch
-                    .iter()
-                    .filter_map(|&doc| held.get(doc as usize)?.as_ref())
-            };
-            // First load every record's signature, a cache line at a time:
-            // a chain of two misses each (the record, then its values) but
-            // independent of the others', so they overlap, where the
+            let records = || batch.iter().filter_map(|&doc| held.held(doc));
+            // First load every signature, a cache line at a time: a miss
+            // each, independent of the others', so they overlap, where the
             // screen's branches would wait on each.
             if batch.len() > 1 {
                 let mut any = 0u16;
-                for r in records() {
-                    for v in r.signature.values().iter().step_by(VALUES_PER_LINE) {
+                for (_, minima) in records() {
+                    for v in minima.iter().step_by(VALUES_PER_LINE) {
                         any ^= v;
                     }
                 }
                 std::hint::black_box(any);
             }
-            out.extend(records().filter(|r| keep(r)).map(Arc::clone));
+            out.extend(
+                records()
+                    .filter(|(r, minima)| keep(r, minima))
+                    .map(|(r, minima)| Held {
+                        record: Arc::clone(r),
+                        signature: Signature::from_values(minima.to_vec()),
+                    }),
+            );
         }
     }
 
-    fn insert(&self, mut record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>> {
+    fn insert(
+        &self,
+        mut record: Record,
+        signature: &Signature,
+        keys: &[BandKey],
+    ) -> Result<Arc<Record>, Arc<Record>> {
         match self.ids.entry(Arc::clone(&record.id)) {
             Entry::Occupied(held) => {
                 let doc = *held.get();
@@ -181,14 +198,16 @@ impl Store for MemoryStore {
             }
             Entry::Vacant(slot) => {
                 let distinct = record.kind() == Kind::DistinctReport;
-                self.record_bytes
-                    .fetch_add(record.approx_bytes(keys.len()), Ordering::Relaxed);
+                self.record_bytes.fetch_add(
+                    record.approx_bytes(signature.len(), keys.len()),
+                    Ordering::Relaxed,
+                );
                 let doc = self.allocate();
                 record.doc = doc;
                 let record = Arc::new(record);
-                if let Some(slot) = self.docs.write().get_mut(doc as usize) {
-                    *slot = Some(Arc::clone(&record));
-                }
+                self.docs
+                    .write()
+                    .put(doc, Arc::clone(&record), signature.values());
                 self.buckets.insert_many(keys, doc);
                 if distinct {
                     self.originals.fetch_add(1, Ordering::Relaxed);
@@ -203,7 +222,10 @@ impl Store for MemoryStore {
 
     fn remove(&self, id: &str, keys: &[BandKey]) -> Option<Arc<Record>> {
         let (_, doc) = self.ids.remove(id)?;
-        let record = self.docs.write().get_mut(doc as usize)?.take()?;
+        let (record, minima) = {
+            let mut docs = self.docs.write();
+            (docs.take(doc)?, docs.width())
+        };
         self.buckets.remove_many(keys, doc);
         self.free.lock().push(doc);
         self.held.fetch_sub(1, Ordering::Relaxed);
@@ -211,7 +233,7 @@ impl Store for MemoryStore {
             self.originals.fetch_sub(1, Ordering::Relaxed);
         }
         self.record_bytes
-            .fetch_sub(record.approx_bytes(keys.len()), Ordering::Relaxed);
+            .fetch_sub(record.approx_bytes(minima, keys.len()), Ordering::Relaxed);
         Some(record)
     }
 
@@ -228,13 +250,7 @@ impl Store for MemoryStore {
     }
 
     fn all_docs(&self, out: &mut Vec<DocId>) {
-        let docs = self.docs.read();
-        out.extend(
-            docs.iter()
-                .enumerate()
-                .filter(|(_, r)| r.is_some())
-                .filter_map(|(i, _)| DocId::try_from(i).ok()),
-        );
+        out.extend(self.docs.read().held_docs());
     }
 
     fn segment_reports(&self, segment: u64) -> u32 {
@@ -314,19 +330,14 @@ mod tests {
 
     fn record(id: &str, shingles: u32) -> Record {
         Record {
-            doc: 0,
             shingles,
-            id: Arc::from(id),
-            text_hash: 0,
-            signature: Signature::from_values(vec![shingles as u16; 128]),
-            figures: Box::default(),
-            detail: None,
-            published_at: 0,
-            arrived_at: 0,
-            arrival: 0,
-            matches: Box::default(),
-            canonical_id: Arc::from(id),
+            ..Record::distinct(id)
         }
+    }
+
+    /// The signature `record(_, shingles)` is held with in these tests.
+    fn signature(shingles: u32) -> Signature {
+        Signature::from_values(vec![shingles as u16; 128])
     }
 
     /// A store holding `a0..a{n-1}` (record `i` with `i` shingles), and
@@ -336,7 +347,7 @@ mod tests {
         let docs = (0..n)
             .map(|i| {
                 store
-                    .insert(record(&format!("a{i}"), i), &[u64::from(i)])
+                    .insert(record(&format!("a{i}"), i), &signature(i), &[u64::from(i)])
                     .map(|r| r.doc)
                     .unwrap_or(DocId::MAX)
             })
@@ -351,13 +362,17 @@ mod tests {
         let mut out = Vec::new();
         store.held_where(
             asked,
-            &mut |r| {
+            &mut |r, minima| {
+                assert_eq!(minima, signature(r.shingles).values(), "its own signature");
                 seen.push(r.shingles);
                 keep(r.shingles)
             },
             &mut out,
         );
-        (seen, out.iter().map(|r| r.shingles).collect())
+        for held in &out {
+            assert_eq!(held.signature, signature(held.record.shingles));
+        }
+        (seen, out.iter().map(|h| h.record.shingles).collect())
     }
 
     #[test]
@@ -369,6 +384,26 @@ mod tests {
         let (seen, kept) = screen(&store, &asked, |s| s % 2 == 1);
         assert_eq!(seen, [5, 0, 3, 2], "screened: the held ones, in order");
         assert_eq!(kept, [5, 3]);
+    }
+
+    #[test]
+    fn a_signature_is_found_for_its_record_until_the_handle_is_reused() {
+        let (store, docs) = holding(3);
+        let held = store.get(docs[1]).expect("held");
+        assert_eq!(store.signature_of(&held), Some(signature(1)));
+        let removed = store.remove("a1", &[1]).expect("held");
+        assert_eq!(store.signature_of(&removed), None);
+        // The freed handle goes to the next article, with its signature.
+        let next = store
+            .insert(record("b", 7), &signature(7), &[7])
+            .expect("new id");
+        assert_eq!(next.doc, docs[1], "the handle is reused");
+        assert_eq!(store.signature_of(&next), Some(signature(7)));
+        assert_eq!(store.signature_of(&held), None, "not the old record's");
+        assert_eq!(
+            store.signature_of(&store.get(docs[2]).expect("held")),
+            Some(signature(2))
+        );
     }
 
     #[test]
@@ -386,7 +421,9 @@ mod tests {
     #[test]
     fn a_sized_store_plans_its_counters_at_the_rate_of_its_first_articles() {
         let mut store = MemoryStore::new();
-        store.reserve(6_400, 4).expect("a small reserve is granted");
+        store
+            .reserve(6_400, 128, 4)
+            .expect("a small reserve is granted");
         // Each article adds 10 counters.
         let counters_of = |i: u64| {
             (0..10)
@@ -398,7 +435,7 @@ mod tests {
         for i in 0..due {
             assert_eq!(store.segment_reports.planned(), 0, "planned early");
             store.add_segment_reports(&counters_of(i));
-            let _ = store.insert(record(&format!("a{i}"), 1), &[i]);
+            let _ = store.insert(record(&format!("a{i}"), 1), &signature(1), &[i]);
         }
         store.add_segment_reports(&counters_of(due));
         let expected =

@@ -12,6 +12,7 @@ mod memory;
 mod postings;
 mod probe;
 mod shards;
+mod slab;
 
 use std::sync::Arc;
 
@@ -28,12 +29,16 @@ pub const POSTING_BYTES: usize = 12;
 /// is removed (and all its postings with it).
 pub type DocId = u32;
 
-/// Everything kept about one held article (its text is not kept).
+/// Everything kept about one held article but its signature (its text is
+/// not kept).
 ///
 /// Laid out to be small: a million of these are held at once. What only a
 /// full-footprint index needs is behind [`Record::detail`], one pointer in a
 /// lean index; the verdict is kept as the parts a retry cannot recompute.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// The signature is kept by the store, beside the record
+/// ([`Store::signature_of`]): a store can keep all of them in one block of
+/// memory rather than one allocation each.
+#[derive(Debug, Clone)]
 pub struct Record {
     /// The store's handle; set by [`Store::insert`].
     pub doc: DocId,
@@ -44,8 +49,6 @@ pub struct Record {
     pub id: Arc<str>,
     /// xxh3-128 of the title and text as sent, to tell a retry from a conflict.
     pub text_hash: u128,
-    /// MinHash signature of the shingle set.
-    pub signature: Signature,
     /// Its content segments holding a figure: (hash with figures masked,
     /// segment hash), sorted.
     pub figures: Box<[(u32, u32)]>,
@@ -89,6 +92,24 @@ pub struct Detail {
 }
 
 impl Record {
+    /// A distinct report `id` with nothing else known of it, for tests.
+    #[cfg(test)]
+    pub(crate) fn distinct(id: &str) -> Self {
+        Record {
+            doc: 0,
+            shingles: 1,
+            id: Arc::from(id),
+            text_hash: 0,
+            figures: Box::default(),
+            detail: None,
+            published_at: 0,
+            arrived_at: 0,
+            arrival: 0,
+            matches: Box::default(),
+            canonical_id: Arc::from(id),
+        }
+    }
+
     /// The first-seen article of this article's cluster.
     pub fn canonical_id(&self) -> &Arc<str> {
         &self.canonical_id
@@ -145,9 +166,9 @@ impl Record {
         }
     }
 
-    /// Approximate bytes it takes in memory, with its `postings` bucket
-    /// postings.
-    pub fn approx_bytes(&self, postings: usize) -> u64 {
+    /// Approximate bytes it takes in memory, with its signature of
+    /// `minima` values and its `postings` bucket postings.
+    pub fn approx_bytes(&self, minima: usize, postings: usize) -> u64 {
         let detail = self.detail.as_ref().map_or(0, |d| {
             std::mem::size_of::<Detail>()
                 + 4 * d.set.len()
@@ -156,12 +177,22 @@ impl Record {
         });
         let own = std::mem::size_of::<Self>()
             + self.id.len()
-            + std::mem::size_of_val(self.signature.values())
+            + std::mem::size_of::<u16>() * minima
             + 8 * self.figures.len()
             + detail
             + self.matches.len() * std::mem::size_of::<Match>();
         (own + POSTING_BYTES * postings) as u64
     }
+}
+
+/// A held article as a look-up shares it: its record, and a copy of its
+/// signature.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// The record.
+    pub record: Arc<Record>,
+    /// Its signature.
+    pub signature: Signature,
 }
 
 /// Signature and bucket storage. Implementations must be safe to share
@@ -177,42 +208,61 @@ pub trait Store: Send + Sync + 'static {
     /// key with `keys`, each once.
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>);
 
-    /// Appends to `out` the records behind `docs` (those still held) that
-    /// `keep` accepts: a cheap screen run on each record where it lies, so
-    /// the ones it rejects are never shared out. `keep` must not call back
-    /// into the store: an implementation may hold a lock while it runs.
+    /// The signature held with `record` (one this store handed out), or
+    /// `None` if the record is no longer held.
+    fn signature_of(&self, record: &Record) -> Option<Signature>;
+
+    /// Appends to `out` the articles behind `docs` (those still held) that
+    /// `keep` accepts, given each record and its signature's minima: a cheap
+    /// screen run on each where it lies, so the ones it rejects are never
+    /// shared out. `keep` must not call back into the store: an
+    /// implementation may hold a lock while it runs.
     fn held_where(
         &self,
         docs: &[DocId],
-        keep: &mut dyn FnMut(&Record) -> bool,
-        out: &mut Vec<Arc<Record>>,
+        keep: &mut dyn FnMut(&Record, &[u16]) -> bool,
+        out: &mut Vec<Held>,
     ) {
-        out.extend(
-            docs.iter()
-                .filter_map(|&doc| self.get(doc))
-                .filter(|r| keep(r)),
-        );
+        for &doc in docs {
+            let Some(record) = self.get(doc) else {
+                continue;
+            };
+            let Some(signature) = self.signature_of(&record) else {
+                continue;
+            };
+            if keep(&record, signature.values()) {
+                out.push(Held { record, signature });
+            }
+        }
     }
 
-    /// Sizes the store to hold `articles` articles, each posted under
-    /// `keys_per_article` keys, so that its tables do not grow as they
-    /// arrive (a store may size what depends on the articles, such as the
+    /// Sizes the store to hold `articles` articles, each with a signature of
+    /// `minima` values and posted under `keys_per_article` keys, so that
+    /// its tables do not grow as they arrive (a store may size what depends on the articles, such as the
     /// furniture counters, later, once it has seen some). Called once, on
     /// an empty store, before it is shared; the allocator's refusal is
     /// returned. The default does nothing.
     fn reserve(
         &mut self,
         articles: usize,
+        minima: usize,
         keys_per_article: usize,
     ) -> Result<(), std::collections::TryReserveError> {
-        let _ = (articles, keys_per_article);
+        let _ = (articles, minima, keys_per_article);
         Ok(())
     }
 
-    /// Holds `record` under `record.id`, posting its handle under each band
-    /// key. Atomic on the id: if the id is already held, nothing changes and
-    /// the held record is returned as the error.
-    fn insert(&self, record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>>;
+    /// Holds `record` and its `signature` under `record.id`, posting its
+    /// handle under each band key. Atomic on the id: if the id is already
+    /// held, nothing changes and the held record is returned as the error.
+    /// Every signature a store holds has the same length (the index's
+    /// permutations).
+    fn insert(
+        &self,
+        record: Record,
+        signature: &Signature,
+        keys: &[BandKey],
+    ) -> Result<Arc<Record>, Arc<Record>>;
 
     /// Forgets the article `id` and its postings under `keys` (its band keys).
     /// Returns the record, or `None` if it was not held.

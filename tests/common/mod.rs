@@ -9,12 +9,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use syndetect::core::BandKey;
+use syndetect::core::{BandKey, Signature};
 use syndetect::grpc::pb;
 use syndetect::grpc::pb::syndetect_client::SyndetectClient;
 use syndetect::index::{Index, IndexConfig};
 use syndetect::server::{self, ServeError, ServeOptions};
-use syndetect::storage::{DocId, MemoryStore, Record, Store};
+use syndetect::storage::{DocId, Held, MemoryStore, Record, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -240,28 +240,37 @@ impl Store for HookedStore {
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>) {
         self.inner.candidates(keys, out)
     }
+    fn signature_of(&self, record: &Record) -> Option<Signature> {
+        self.inner.signature_of(record)
+    }
     fn held_where(
         &self,
         docs: &[DocId],
-        keep: &mut dyn FnMut(&Record) -> bool,
-        out: &mut Vec<Arc<Record>>,
+        keep: &mut dyn FnMut(&Record, &[u16]) -> bool,
+        out: &mut Vec<Held>,
     ) {
         self.inner.held_where(docs, keep, out)
     }
     fn reserve(
         &mut self,
         articles: usize,
+        minima: usize,
         keys_per_article: usize,
     ) -> Result<(), std::collections::TryReserveError> {
         if self.refuse_reserve {
             // An allocator's refusal, as `try_reserve` reports it.
             return Vec::<u8>::new().try_reserve(usize::MAX);
         }
-        self.inner.reserve(articles, keys_per_article)
+        self.inner.reserve(articles, minima, keys_per_article)
     }
-    fn insert(&self, record: Record, keys: &[BandKey]) -> Result<Arc<Record>, Arc<Record>> {
+    fn insert(
+        &self,
+        record: Record,
+        signature: &Signature,
+        keys: &[BandKey],
+    ) -> Result<Arc<Record>, Arc<Record>> {
         (self.hook)(&record);
-        self.inner.insert(record, keys)
+        self.inner.insert(record, signature, keys)
     }
     fn remove(&self, id: &str, keys: &[BandKey]) -> Option<Arc<Record>> {
         self.inner.remove(id, keys)

@@ -1,0 +1,159 @@
+//! Held records by handle, with their signatures' minima side by side in
+//! one block of memory.
+//!
+//! A signature is the largest fixed part of a lean article (256 bytes at
+//! 128 permutations). Kept in one block at `handle × width` rather than one
+//! allocation each, it takes no allocation header nor pointer, and a store
+//! sized ahead ([`Slab::reserve`]) writes the whole block once, at start, so
+//! its pages are faulted in bulk there rather than one at a time between
+//! articles.
+
+use std::collections::TryReserveError;
+use std::sync::Arc;
+
+use super::{DocId, Record};
+
+/// Records by handle (`None` where free) and their minima.
+#[derive(Debug, Default)]
+pub(crate) struct Slab {
+    records: Vec<Option<Arc<Record>>>,
+    /// The minima of the signature held under handle `d`, at
+    /// `d × width .. (d + 1) × width`.
+    minima: Vec<u16>,
+    /// Minima per signature: set by [`Slab::reserve`] or the first
+    /// [`Slab::put`].
+    width: usize,
+}
+
+impl Slab {
+    /// Sizes the slab for `articles` handles of `width` minima each, and
+    /// writes the whole block of minima so its memory is faulted now.
+    pub(crate) fn reserve(&mut self, articles: usize, width: usize) -> Result<(), TryReserveError> {
+        self.records
+            .try_reserve(articles.saturating_sub(self.records.len()))?;
+        if self.width == 0 {
+            self.width = width;
+        }
+        let len = articles.saturating_mul(self.width);
+        if len > self.minima.len() {
+            self.minima.try_reserve_exact(len - self.minima.len())?;
+            self.minima.resize(len, 0);
+        }
+        Ok(())
+    }
+
+    /// A new free handle, at the end.
+    pub(crate) fn push_free(&mut self) -> usize {
+        self.records.push(None);
+        self.records.len() - 1
+    }
+
+    /// The record held under `doc`.
+    pub(crate) fn record(&self, doc: DocId) -> Option<&Arc<Record>> {
+        self.records.get(doc as usize)?.as_ref()
+    }
+
+    /// The record held under `doc` and its signature's minima.
+    pub(crate) fn held(&self, doc: DocId) -> Option<(&Arc<Record>, &[u16])> {
+        let record = self.record(doc)?;
+        let at = doc as usize * self.width;
+        Some((record, self.minima.get(at..at + self.width)?))
+    }
+
+    /// The minima held with `record`, if it is the record held under its
+    /// handle (the same allocation, not an equal record).
+    pub(crate) fn minima_of(&self, record: &Record) -> Option<&[u16]> {
+        let (held, minima) = self.held(record.doc)?;
+        std::ptr::eq(Arc::as_ptr(held), record).then_some(minima)
+    }
+
+    /// Holds `record` and its signature's `minima` under `doc`, a handle of
+    /// this slab. The first signature sets the width; every signature has
+    /// the same length (the index's permutations), and one that does not is
+    /// cut or padded with zeros to it.
+    pub(crate) fn put(&mut self, doc: DocId, record: Arc<Record>, minima: &[u16]) {
+        let Some(slot) = self.records.get_mut(doc as usize) else {
+            return;
+        };
+        *slot = Some(record);
+        if self.width == 0 {
+            self.width = minima.len();
+        }
+        debug_assert_eq!(minima.len(), self.width, "signatures of one length");
+        let at = doc as usize * self.width;
+        if self.minima.len() < at + self.width {
+            self.minima.resize(at + self.width, 0);
+        }
+        let to = &mut self.minima[at..at + self.width];
+        let n = minima.len().min(to.len());
+        to[..n].copy_from_slice(&minima[..n]);
+        to[n..].fill(0);
+    }
+
+    /// Frees `doc`, returning the record it held.
+    pub(crate) fn take(&mut self, doc: DocId) -> Option<Arc<Record>> {
+        self.records.get_mut(doc as usize)?.take()
+    }
+
+    /// Every handle that holds a record.
+    pub(crate) fn held_docs(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .filter_map(|(i, _)| DocId::try_from(i).ok())
+    }
+
+    /// Minima per signature (0 before the first is held or sized for).
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(doc: DocId, id: &str) -> Arc<Record> {
+        Arc::new(Record {
+            doc,
+            ..Record::distinct(id)
+        })
+    }
+
+    #[test]
+    fn holds_each_signature_beside_its_record_and_only_for_that_record() {
+        let mut slab = Slab::default();
+        let (a, b) = (slab.push_free() as DocId, slab.push_free() as DocId);
+        let (ra, rb) = (record(a, "a"), record(b, "b"));
+        slab.put(a, Arc::clone(&ra), &[1, 2, 3]);
+        slab.put(b, Arc::clone(&rb), &[4, 5, 6]);
+        assert_eq!(slab.held(a).map(|(_, m)| m), Some(&[1, 2, 3][..]));
+        assert_eq!(slab.minima_of(&rb), Some(&[4, 5, 6][..]));
+        // An equal record that is not the one held gets nothing: its
+        // handle may hold another article by now.
+        assert_eq!(slab.minima_of(&record(b, "b")), None);
+        assert!(slab.take(a).is_some());
+        assert_eq!(slab.minima_of(&ra), None);
+        assert_eq!(slab.held_docs().collect::<Vec<_>>(), vec![b]);
+        // A reused handle holds the new signature.
+        let rc = record(a, "c");
+        slab.put(a, Arc::clone(&rc), &[7, 8, 9]);
+        assert_eq!(slab.minima_of(&rc), Some(&[7, 8, 9][..]));
+        assert_eq!(slab.minima_of(&rb), Some(&[4, 5, 6][..]));
+    }
+
+    #[test]
+    fn a_reserved_slab_holds_its_articles_without_growing() {
+        let mut slab = Slab::default();
+        slab.reserve(100, 4).expect("small");
+        let block = slab.minima.as_ptr();
+        for i in 0..100u16 {
+            let doc = slab.push_free() as DocId;
+            slab.put(doc, record(doc, "x"), &[i; 4]);
+        }
+        assert_eq!(slab.minima.as_ptr(), block, "moved: it grew");
+        assert_eq!(slab.held(99).map(|(_, m)| m), Some(&[99u16; 4][..]));
+        assert_eq!(slab.width(), 4);
+    }
+}
