@@ -72,7 +72,7 @@ pub struct IndexConfig {
     pub footprint: Footprint,
     /// Articles to size the index's tables for when it is created, so they
     /// do not grow (and move their contents) as articles arrive; 0 sizes
-    /// nothing ahead. The bucket tables and the block of signatures take
+    /// nothing ahead. The bucket tables and the signature blocks take
     /// their memory at once, whether or not the articles come: about
     /// `10 × (bands + lead_keys) + 2 × permutations` bytes an article. The
     /// furniture counters, whose number per article depends on

@@ -36,7 +36,7 @@ pub type DocId = u32;
 /// full-footprint index needs is behind [`Record::detail`], one pointer in a
 /// lean index; the verdict is kept as the parts a retry cannot recompute.
 /// The signature is kept by the store, beside the record
-/// ([`Store::signature_of`]): a store can keep all of them in one block of
+/// ([`Store::signature_of`]): a store can keep them in large blocks of
 /// memory rather than one allocation each.
 #[derive(Debug, Clone)]
 pub struct Record {
