@@ -412,8 +412,8 @@ impl<S: Store> Index<S> {
     }
 
     /// The bucket keys a held article is posted under, as its fingerprint
-    /// had them (see [`Index::posting_keys`]); `None` if the record is no
-    /// longer held.
+    /// had them (see [`Index::posting_keys`]); `None` for a record the
+    /// store did not hand out.
     pub(crate) fn record_keys(&self, record: &crate::storage::Record) -> Option<Vec<BandKey>> {
         let signature = self.store.signature_of(record)?;
         Some(self.posting_keys(&signature, record.lead_keys()))

@@ -420,15 +420,11 @@ impl<S: Store> Index<S> {
             journal.append(&OpRef::Open(&journal.compat))?;
             let mut docs = Vec::new();
             self.store.all_docs(&mut docs);
-            // Writes are paused: every handle holds its record.
-            let records: Vec<(Arc<Record>, Signature)> = docs
-                .into_iter()
-                .filter_map(|d| {
-                    let record = self.store.get(d)?;
-                    let signature = self.store.signature_of(&record)?;
-                    Some((record, signature))
-                })
-                .collect();
+            // The records only: their signatures are read as they are
+            // written, outside the pause (the store keeps a record's
+            // signature while it is held, removed since or not).
+            let records: Vec<Arc<Record>> =
+                docs.into_iter().filter_map(|d| self.store.get(d)).collect();
             let mut counters = Vec::new();
             self.store
                 .for_each_segment_report(&mut |k, c| counters.push((k, c)));
@@ -437,7 +433,7 @@ impl<S: Store> Index<S> {
             (next_log, records, counters, furniture, evictions)
         };
         // Arrival order, so a reload reads them as they came.
-        records.sort_unstable_by_key(|(r, _)| r.arrival);
+        records.sort_unstable_by_key(|r| r.arrival);
         let header = SnapshotHeader {
             next_log,
             meta: postcard::to_allocvec(&journal.compat)
@@ -451,8 +447,11 @@ impl<S: Store> Index<S> {
                 w.entry(&bytes)
             };
             put(&EntryRef::Evictions(evictions))?;
-            for (r, signature) in &records {
-                put(&EntryRef::Record(HeldRef::new(r, signature)))?;
+            for r in &records {
+                let signature = self.store.signature_of(r).ok_or_else(|| DiskError::Aborted {
+                    reason: format!("the signature of held article {} is gone", r.id),
+                })?;
+                put(&EntryRef::Record(HeldRef::new(r, &signature)))?;
             }
             for chunk in counters.chunks(CHUNK) {
                 put(&EntryRef::Counters(chunk))?;

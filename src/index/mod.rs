@@ -298,7 +298,7 @@ impl<S: Store> Index<S> {
             return Ok(None);
         };
         let Some(keys) = self.record_keys(&held) else {
-            // Removed since.
+            // Not a record of this store's: nothing of it to remove.
             return Ok(None);
         };
         let _guard = self.stripes.lock(&keys, id);

@@ -57,6 +57,11 @@ const FURNITURE_BYTES: u64 = 8;
 /// Signature values in one 64-byte cache line.
 const VALUES_PER_LINE: usize = 64 / std::mem::size_of::<u16>();
 
+/// Removed articles' handles looked at for one to reuse (the latest first):
+/// one whose record is still held waits (see `Slab::reusable`), and a
+/// snapshot holding many must not make every insert scan them all.
+const REUSE_AMONG: usize = 8;
+
 /// Candidates screened under one read lock (see `held_where`): a lean
 /// article meets about 4 at a million held articles.
 const SCREEN_BATCH: usize = 32;
@@ -87,10 +92,19 @@ impl MemoryStore {
             .plan((per_article * self.capacity as f64) as usize);
     }
 
-    /// A free handle: a removed record's, or a new slot.
+    /// A free handle: a removed article's whose record nobody holds any more
+    /// (among the last [`REUSE_AMONG`] removed), or a new slot.
     fn allocate(&self) -> DocId {
-        if let Some(doc) = self.free.lock().pop() {
-            return doc;
+        {
+            let mut free = self.free.lock();
+            let docs = self.docs.read();
+            let n = free.len();
+            let reusable = (n.saturating_sub(REUSE_AMONG)..n)
+                .rev()
+                .find(|&i| free.get(i).is_some_and(|&doc| docs.reusable(doc)));
+            if let Some(i) = reusable {
+                return free.swap_remove(i);
+            }
         }
         let doc = self.docs.write().push_free();
         DocId::try_from(doc).unwrap_or(DocId::MAX)
@@ -387,23 +401,38 @@ mod tests {
     }
 
     #[test]
-    fn a_signature_is_found_for_its_record_until_the_handle_is_reused() {
+    fn a_removed_articles_handle_waits_until_its_record_is_let_go() {
         let (store, docs) = holding(3);
         let held = store.get(docs[1]).expect("held");
         assert_eq!(store.signature_of(&held), Some(signature(1)));
         let removed = store.remove("a1", &[1]).expect("held");
-        assert_eq!(store.signature_of(&removed), None);
-        // The freed handle goes to the next article, with its signature.
+        assert!(store.get(docs[1]).is_none(), "no longer held");
+        // Still held here (a snapshot being written, say): its signature
+        // stays, and its handle is not given to the next article.
+        assert_eq!(store.signature_of(&removed), Some(signature(1)));
         let next = store
             .insert(record("b", 7), &signature(7), &[7])
             .expect("new id");
-        assert_eq!(next.doc, docs[1], "the handle is reused");
+        assert_ne!(next.doc, docs[1], "reused while held");
+        assert_eq!(store.signature_of(&held), Some(signature(1)));
+        // Let go, the handle goes to the next article, with its signature.
+        drop((held, removed));
+        let last = store
+            .insert(record("c", 8), &signature(8), &[8])
+            .expect("new id");
+        assert_eq!(last.doc, docs[1], "the handle is reused");
+        assert_eq!(store.signature_of(&last), Some(signature(8)));
         assert_eq!(store.signature_of(&next), Some(signature(7)));
-        assert_eq!(store.signature_of(&held), None, "not the old record's");
         assert_eq!(
             store.signature_of(&store.get(docs[2]).expect("held")),
             Some(signature(2))
         );
+        // A record the store did not hand out gets nothing.
+        let stranger = Record {
+            doc: docs[1],
+            ..record("c", 8)
+        };
+        assert_eq!(store.signature_of(&stranger), None);
     }
 
     #[test]

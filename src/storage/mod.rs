@@ -208,8 +208,11 @@ pub trait Store: Send + Sync + 'static {
     /// key with `keys`, each once.
     fn candidates(&self, keys: &[BandKey], out: &mut Vec<DocId>);
 
-    /// The signature held with `record` (one this store handed out), or
-    /// `None` if the record is no longer held.
+    /// The signature stored with `record`, a record this store handed out:
+    /// while anyone holds the record, its signature is kept, even once the
+    /// article is removed (a snapshot writes the records it collected
+    /// while writes were paused, reading their signatures as it goes).
+    /// `None` for a record the store did not hand out.
     fn signature_of(&self, record: &Record) -> Option<Signature>;
 
     /// Appends to `out` the articles behind `docs` (those still held) that

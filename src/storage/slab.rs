@@ -11,16 +11,34 @@
 //! handles beyond it, or in a store not sized, go to blocks of [`BLOCK`].
 //! Blocks, not one growing vector, so that growing never copies what is
 //! held (a million signatures are 256 MB) under the write lock.
+//!
+//! A removed article's handle is not reused while anyone still holds its
+//! record (a verdict being built, a snapshot being written): until then its
+//! minima stay, so [`Slab::minima_of`] answers for every record the store
+//! handed out, for as long as it is held.
 
 use std::collections::TryReserveError;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::{DocId, Record};
 
-/// Records by handle (`None` where free) and their minima.
+/// What a handle holds.
+#[derive(Debug, Default)]
+enum Slot {
+    /// Nothing yet.
+    #[default]
+    Free,
+    /// A held article's record.
+    Held(Arc<Record>),
+    /// A removed article's record, which the handle keeps its minima for
+    /// until the last holder lets go of it.
+    Removed(Weak<Record>),
+}
+
+/// Records by handle and their minima.
 #[derive(Debug, Default)]
 pub(crate) struct Slab {
-    records: Vec<Option<Arc<Record>>>,
+    records: Vec<Slot>,
     /// The minima of the signature held under each handle: the first
     /// `first` handles' in block 0, then [`BLOCK`] handles' a block (see
     /// [`Slab::place`]).
@@ -62,20 +80,37 @@ impl Slab {
 
     /// A new free handle, at the end.
     pub(crate) fn push_free(&mut self) -> usize {
-        self.records.push(None);
+        self.records.push(Slot::Free);
         self.records.len() - 1
+    }
+
+    /// Whether `doc` may take a new article: it is free, or the record of
+    /// the article removed from it is no longer held anywhere.
+    pub(crate) fn reusable(&self, doc: DocId) -> bool {
+        match self.records.get(doc as usize) {
+            Some(Slot::Free) => true,
+            Some(Slot::Removed(gone)) => gone.strong_count() == 0,
+            Some(Slot::Held(_)) | None => false,
+        }
     }
 
     /// The record held under `doc`.
     pub(crate) fn record(&self, doc: DocId) -> Option<&Arc<Record>> {
-        self.records.get(doc as usize)?.as_ref()
+        match self.records.get(doc as usize)? {
+            Slot::Held(record) => Some(record),
+            Slot::Free | Slot::Removed(_) => None,
+        }
     }
 
     /// The record held under `doc` and its signature's minima.
     pub(crate) fn held(&self, doc: DocId) -> Option<(&Arc<Record>, &[u16])> {
-        let record = self.record(doc)?;
+        Some((self.record(doc)?, self.minima(doc)?))
+    }
+
+    /// The minima under `doc`.
+    fn minima(&self, doc: DocId) -> Option<&[u16]> {
         let (block, at) = self.place(doc);
-        Some((record, self.blocks.get(block)?.get(at..at + self.width)?))
+        self.blocks.get(block)?.get(at..at + self.width)
     }
 
     /// Where the minima of `doc` go: its block, and the offset in it.
@@ -88,11 +123,20 @@ impl Slab {
         }
     }
 
-    /// The minima held with `record`, if it is the record held under its
-    /// handle (the same allocation, not an equal record).
+    /// The minima held with `record`, if it is the record its handle holds
+    /// or held last (the same allocation, not an equal record): a record
+    /// the store handed out, while it is held.
     pub(crate) fn minima_of(&self, record: &Record) -> Option<&[u16]> {
-        let (held, minima) = self.held(record.doc)?;
-        std::ptr::eq(Arc::as_ptr(held), record).then_some(minima)
+        let ours = match self.records.get(record.doc as usize)? {
+            Slot::Held(held) => std::ptr::eq(Arc::as_ptr(held), record),
+            Slot::Removed(gone) => std::ptr::eq(gone.as_ptr(), record),
+            Slot::Free => false,
+        };
+        if ours {
+            self.minima(record.doc)
+        } else {
+            None
+        }
     }
 
     /// Holds `record` and its signature's `minima` under `doc`, a handle of
@@ -103,7 +147,7 @@ impl Slab {
         let Some(slot) = self.records.get_mut(doc as usize) else {
             return;
         };
-        *slot = Some(record);
+        *slot = Slot::Held(record);
         if self.width == 0 {
             self.width = minima.len();
         }
@@ -131,9 +175,17 @@ impl Slab {
         to[n..].fill(0);
     }
 
-    /// Frees `doc`, returning the record it held.
+    /// Removes the article under `doc`, returning its record; the handle
+    /// keeps its minima until that record is no longer held
+    /// ([`Slab::reusable`]).
     pub(crate) fn take(&mut self, doc: DocId) -> Option<Arc<Record>> {
-        self.records.get_mut(doc as usize)?.take()
+        let slot = self.records.get_mut(doc as usize)?;
+        let Slot::Held(record) = slot else {
+            return None;
+        };
+        let record = Arc::clone(record);
+        *slot = Slot::Removed(Arc::downgrade(&record));
+        Some(record)
     }
 
     /// Every handle that holds a record.
@@ -141,7 +193,7 @@ impl Slab {
         self.records
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.is_some())
+            .filter(|(_, r)| matches!(r, Slot::Held(_)))
             .filter_map(|(i, _)| DocId::try_from(i).ok())
     }
 
@@ -174,9 +226,16 @@ mod tests {
         // An equal record that is not the one held gets nothing: its
         // handle may hold another article by now.
         assert_eq!(slab.minima_of(&record(b, "b")), None);
-        assert!(slab.take(a).is_some());
-        assert_eq!(slab.minima_of(&ra), None);
+        let taken = slab.take(a).expect("held");
+        assert!(slab.take(a).is_none(), "taken twice");
+        assert!(slab.held(a).is_none());
         assert_eq!(slab.held_docs().collect::<Vec<_>>(), vec![b]);
+        // Removed but held elsewhere: its minima stay, its handle waits.
+        assert_eq!(slab.minima_of(&ra), Some(&[1, 2, 3][..]));
+        assert!(!slab.reusable(a));
+        drop((ra, taken));
+        assert!(slab.reusable(a));
+        assert!(!slab.reusable(b), "held");
         // A reused handle holds the new signature.
         let rc = record(a, "c");
         slab.put(a, Arc::clone(&rc), &[7, 8, 9]);
