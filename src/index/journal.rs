@@ -448,9 +448,12 @@ impl<S: Store> Index<S> {
             };
             put(&EntryRef::Evictions(evictions))?;
             for r in &records {
-                let signature = self.store.signature_of(r).ok_or_else(|| DiskError::Aborted {
-                    reason: format!("the signature of held article {} is gone", r.id),
-                })?;
+                let signature = self
+                    .store
+                    .signature_of(r)
+                    .ok_or_else(|| DiskError::Aborted {
+                        reason: format!("the signature of held article {} is gone", r.id),
+                    })?;
                 put(&EntryRef::Record(HeldRef::new(r, &signature)))?;
             }
             for chunk in counters.chunks(CHUNK) {
