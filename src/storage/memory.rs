@@ -95,8 +95,8 @@ impl MemoryStore {
     /// A free handle: a removed article's whose record nobody holds any more
     /// (among the last [`REUSE_AMONG`] removed), or a new slot.
     fn allocate(&self) -> DocId {
-        {
-            let mut free = self.free.lock();
+        let mut free = self.free.lock();
+        if !free.is_empty() {
             let docs = self.docs.read();
             let n = free.len();
             let reusable = (n.saturating_sub(REUSE_AMONG)..n)
@@ -106,6 +106,7 @@ impl MemoryStore {
                 return free.swap_remove(i);
             }
         }
+        drop(free);
         let doc = self.docs.write().push_free();
         DocId::try_from(doc).unwrap_or(DocId::MAX)
     }
