@@ -89,7 +89,6 @@ impl HeldOwned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Match;
 
     #[test]
     fn a_held_article_reads_back_as_written() {
