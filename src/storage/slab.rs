@@ -23,10 +23,9 @@ use std::sync::{Arc, Weak};
 use super::{DocId, Record};
 
 /// What a handle holds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 enum Slot {
     /// Nothing yet.
-    #[default]
     Free,
     /// A held article's record.
     Held(Arc<Record>),
