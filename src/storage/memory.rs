@@ -172,12 +172,14 @@ impl Store for MemoryStore {
         for batch in docs.chunks(SCREEN_BATCH) {
             let held = self.docs.read();
             let records = || batch.iter().filter_map(|&doc| held.held(doc));
-            // First load every signature, a cache line at a time: a miss
-            // each, independent of the others', so they overlap, where the
-            // screen's branches would wait on each.
+            // First load every signature, a cache line at a time, and the
+            // record's shingle count, which the screen reads beside the
+            // minima: a miss each, independent of the others', so they
+            // overlap, where the screen's branches would wait on each.
             if batch.len() > 1 {
                 let mut any = 0u16;
-                for (_, minima) in records() {
+                for (record, minima) in records() {
+                    any ^= record.shingles as u16;
                     for v in minima.iter().step_by(VALUES_PER_LINE) {
                         any ^= v;
                     }
