@@ -9,6 +9,7 @@ mod counters;
 pub mod disk;
 mod furniture;
 mod memory;
+mod pages;
 mod postings;
 mod probe;
 mod shards;

@@ -10,7 +10,9 @@
 //! blocks of [`BLOCK`] made ahead were 2% slower at 20k with the defaults);
 //! handles beyond it, or in a store not sized, go to blocks of [`BLOCK`].
 //! Blocks, not one growing vector, so that growing never copies what is
-//! held (a million signatures are 256 MB) under the write lock.
+//! held (a million signatures are 256 MB) under the write lock. The sized
+//! block and the handles' slots are advised into transparent huge pages
+//! ([`super::pages`]): +3–4% at a million lean articles.
 //!
 //! A removed article's handle is not reused while anyone still holds its
 //! record (a verdict being built, a snapshot being written): until then its
@@ -20,6 +22,7 @@
 use std::collections::TryReserveError;
 use std::sync::{Arc, Weak};
 
+use super::pages::advise_huge_pages;
 use super::{DocId, Record};
 
 /// What a handle holds.
@@ -59,6 +62,11 @@ impl Slab {
     pub(crate) fn reserve(&mut self, articles: usize, width: usize) -> Result<(), TryReserveError> {
         self.records
             .try_reserve(articles.saturating_sub(self.records.len()))?;
+        // Read at random, one slot a candidate: huge pages spare a TLB miss.
+        advise_huge_pages(
+            self.records.as_ptr().cast(),
+            self.records.capacity() * std::mem::size_of::<Slot>(),
+        );
         if self.width == 0 {
             self.width = width;
         }
@@ -68,8 +76,14 @@ impl Slab {
             return Ok(());
         }
         // One block for them all.
-        let mut block = Vec::new();
+        let mut block: Vec<u16> = Vec::new();
         block.try_reserve_exact(articles.saturating_mul(self.width))?;
+        // In huge pages, where the kernel gives them: a candidate's minima
+        // are read at random.
+        advise_huge_pages(
+            block.as_ptr().cast(),
+            block.capacity() * std::mem::size_of::<u16>(),
+        );
         // Written, not left to the allocator's zeroed pages: faulted now.
         block.resize(articles * self.width, 0);
         self.blocks.push(block.into_boxed_slice());
