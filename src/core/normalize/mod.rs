@@ -33,6 +33,8 @@ pub mod html;
 pub mod mojibake;
 pub mod segment;
 mod words;
+#[cfg(target_arch = "x86_64")]
+mod words_avx512;
 
 use std::borrow::Cow;
 use std::collections::HashSet;

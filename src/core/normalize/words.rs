@@ -173,9 +173,23 @@ fn tail_chunk(segment: &[u8]) -> u64 {
 ///
 /// `buf` must be longer than `segment`: each byte gives at most one output
 /// byte, and one more may be stored as scratch. What lies in `buf` past the
-/// returned length is scratch. Compiled per CPU level (see [`crate::core`]).
-#[multiversion::multiversion(targets = "simd")]
+/// returned length is scratch. On a CPU with AVX-512 (BW and VBMI2) this is
+/// [`super::words_avx512`], 64 bytes at a time; elsewhere the eight-byte
+/// version, compiled per CPU level (see [`crate::core`]). Both give the
+/// same bytes.
 pub fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if super::words_avx512::available() {
+        // SAFETY: `available` checked that the CPU has the features the
+        // function is compiled for.
+        return unsafe { super::words_avx512::write_words(segment, buf) };
+    }
+    write_words_swar(segment, buf)
+}
+
+/// [`write_words`] eight bytes at a time, for every CPU.
+#[multiversion::multiversion(targets = "simd")]
+pub(super) fn write_words_swar(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
     let mut len = 0;
     let mut words = 0;
     let mut carry = Carry::default();
@@ -207,11 +221,15 @@ pub fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
 mod tests {
     use super::write_words;
 
-    /// Appends the words of `segment` to `out` with [`write_words`].
-    fn push_words(segment: &[u8], out: &mut Vec<u8>) -> usize {
+    /// A version of [`write_words`].
+    type WriteWords = fn(&[u8], &mut [u8]) -> (usize, usize);
+
+    /// Appends the words of `segment` to `out` with `write`, in a buffer
+    /// one byte longer than the segment (the least `write_words` takes).
+    fn push_words(segment: &[u8], out: &mut Vec<u8>, write: WriteWords) -> usize {
         let start = out.len();
         out.resize(start + segment.len() + 1, 0);
-        let (len, words) = write_words(segment, &mut out[start..]);
+        let (len, words) = write(segment, &mut out[start..]);
         out.truncate(start + len);
         words
     }
@@ -244,16 +262,24 @@ mod tests {
         words
     }
 
+    /// Checks [`write_words`] (whichever version this CPU runs) and the
+    /// eight-byte version against the reference.
     fn check(segment: &[u8]) {
-        let (mut fast, mut slow) = (b"x\n\n".to_vec(), b"x\n\n".to_vec());
-        let n = push_words(segment, &mut fast);
+        let mut slow = b"x\n\n".to_vec();
         let m = reference(segment, &mut slow);
-        assert_eq!(
-            (n, String::from_utf8_lossy(&fast)),
-            (m, String::from_utf8_lossy(&slow)),
-            "on {:?}",
-            String::from_utf8_lossy(segment)
-        );
+        for (name, write) in [
+            ("write_words", write_words as WriteWords),
+            ("eight bytes at a time", super::write_words_swar),
+        ] {
+            let mut fast = b"x\n\n".to_vec();
+            let n = push_words(segment, &mut fast, write);
+            assert_eq!(
+                (n, String::from_utf8_lossy(&fast)),
+                (m, String::from_utf8_lossy(&slow)),
+                "{name} on {:?}",
+                String::from_utf8_lossy(segment)
+            );
+        }
     }
 
     #[test]
@@ -276,12 +302,17 @@ mod tests {
 
     #[test]
     fn every_byte_value_in_every_lane() {
+        let pattern = b"1a1A9z0Z.,".repeat(14);
+        // Every lane of an eight-byte chunk, and both sides of the 64-byte
+        // chunks' edges.
+        let lanes = (0..10).chain([55, 56, 62, 63, 64, 65, 127, 128, 129]);
         for b in 0..=255u8 {
-            for lane in 0..10 {
-                let mut s = b"1a1A9z0Z.,".to_vec();
+            for lane in lanes.clone() {
+                let mut s = pattern[..lane.max(9) + 1].to_vec();
                 s[lane] = b;
                 check(&s);
                 check(&s[..lane + 1]);
+                check(&pattern[..lane + 1]);
             }
         }
     }
@@ -296,8 +327,9 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for _ in 0..20_000 {
-            let len = (next() % 40) as usize;
+        for round in 0..40_000 {
+            // Most short, as segments are; some across several 64-byte chunks.
+            let len = (next() % if round % 4 == 0 { 300 } else { 40 }) as usize;
             let s: Vec<u8> = (0..len)
                 .map(|_| {
                     let r = next();
