@@ -12,7 +12,7 @@
 //! Blocks, not one growing vector, so that growing never copies what is
 //! held (a million signatures are 256 MB) under the write lock. The sized
 //! block and the handles' slots are advised into transparent huge pages
-//! ([`super::pages`]): +3–4% at a million lean articles.
+//! ([`super::pages`]): +2–4% at a million lean articles.
 //!
 //! A removed article's handle is not reused while anyone still holds its
 //! record (a verdict being built, a snapshot being written): until then its
