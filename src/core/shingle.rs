@@ -178,9 +178,27 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// Appends the hash ([`word_hash`]) of each word of `segment` (words
 /// separated by ASCII whitespace, as in normalized text) to `hashes`, and
 /// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
-/// Compiled per CPU level (see [`crate::core`]).
-#[multiversion::multiversion(targets = "simd")]
+///
+/// On a CPU with AVX-512 (F, BW and DQ) this hashes eight words at a time
+/// (`core/word_hashes_avx512.rs`); elsewhere one at a time, compiled per
+/// CPU level (see [`crate::core`]). Both give the same hashes.
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+    #[cfg(target_arch = "x86_64")]
+    if super::word_hashes_avx512::available() {
+        // SAFETY: `available` checked that the CPU has the features the
+        // function is compiled for.
+        return unsafe { super::word_hashes_avx512::push_word_hashes(segment, hashes, numeric) };
+    }
+    push_word_hashes_scalar(segment, hashes, numeric);
+}
+
+/// [`push_word_hashes`] one word at a time, for every CPU.
+#[multiversion::multiversion(targets = "simd")]
+pub(super) fn push_word_hashes_scalar(
+    segment: &[u8],
+    hashes: &mut Vec<u64>,
+    numeric: &mut Vec<bool>,
+) {
     for_each_word(segment, |hash, digit| {
         hashes.push(hash);
         numeric.push(digit);
@@ -326,7 +344,8 @@ impl Shingler {
     pub fn shingles(&self, normalized: &str) -> ShingleSet {
         // About six bytes a word.
         let mut words = Vec::with_capacity(normalized.len() / 6 + 1);
-        for_each_word(normalized.as_bytes(), |hash, _| words.push(hash));
+        let mut numeric = Vec::with_capacity(words.capacity());
+        push_word_hashes(normalized.as_bytes(), &mut words, &mut numeric);
         ShingleSet::from_hashes(self.shingle_hashes(&words))
     }
 

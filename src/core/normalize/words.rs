@@ -321,20 +321,14 @@ mod tests {
     #[test]
     fn agrees_with_the_reference_on_random_segments() {
         const ALPHABET: &[u8] = b"aZ09 .,.,\t\n!x-'\"";
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::core::testing::xorshift(0x2545_F491_4F6C_DD1D);
         for round in 0..40_000 {
             // Most short, as segments are; some across several 64-byte chunks.
             let len = (next() % if round % 4 == 0 { 300 } else { 40 }) as usize;
             let s: Vec<u8> = (0..len)
                 .map(|_| {
                     let r = next();
-                    if r % 16 == 0 {
+                    if r.is_multiple_of(16) {
                         (r >> 8) as u8
                     } else {
                         ALPHABET[(r >> 8) as usize % ALPHABET.len()]

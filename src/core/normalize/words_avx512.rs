@@ -9,8 +9,9 @@
 //! mask. The eight-byte version drops bytes one at a time and so slows on
 //! chunks with punctuation; this one does not.
 //!
-//! The only `unsafe` in the core: loads and stores through pointers, each
-//! bounded by a mask that keeps it inside its slice, and the call into a
+//! Its `unsafe` (the core has it here and in `core/word_hashes_avx512.rs`
+//! only): loads and stores through pointers, each bounded by a mask that
+//! keeps it inside its slice, and the call into a
 //! function compiled for features the caller has checked
 //! ([`available`]). The tests compare it with the byte-at-a-time
 //! reference wherever the CPU has the features.

@@ -1,0 +1,461 @@
+//! [`super::shingle::push_word_hashes`] eight words at a time, for x86-64
+//! CPUs with AVX-512 (F, BW and DQ) and BMI2.
+//!
+//! The same hashes as the scalar version: each word of up to 16 bytes is
+//! xxh3 (seeded with its length) of its zero-padded 16-byte block, which
+//! takes xxh3's 9–16-byte path. That path is a few 64-bit operations and one
+//! 64×64→128-bit multiply, so eight words' blocks are loaded into two
+//! vectors (their low and high halves) and hashed together; the 128-bit
+//! product is built from four 32×32→64-bit multiplies. Words are found as in
+//! the scalar version, from the bits of a 64-byte whitespace mask, a round
+//! of up to 32 before any is hashed. A word longer than 16 bytes, or any
+//! word of a segment shorter than 16, is hashed by the scalar code in its
+//! lane's place.
+//!
+//! Its `unsafe`: loads through pointers (a masked 64-byte load and the
+//! 16-byte blocks), each kept inside the segment by a mask or a bound; a
+//! reinterpretation of bytes known to be 0 or 1 as `bool`s; and the call
+//! into a function compiled for features the caller has checked
+//! ([`available`]). The tests compare it with the scalar version wherever
+//! the CPU has the features.
+
+use std::arch::x86_64::{
+    __m512i, __mmask8, _mm512_add_epi64, _mm512_and_si512, _mm512_andnot_si512,
+    _mm512_castsi128_si512, _mm512_cmpeq_epi8_mask, _mm512_cmple_epu64_mask,
+    _mm512_cmplt_epu8_mask, _mm512_inserti64x2, _mm512_loadu_epi64, _mm512_maskz_loadu_epi8,
+    _mm512_max_epu64, _mm512_min_epu64, _mm512_movm_epi8, _mm512_mul_epu32, _mm512_mullo_epi64,
+    _mm512_or_si512, _mm512_permutexvar_epi64, _mm512_set1_epi64, _mm512_set1_epi8,
+    _mm512_set_epi64, _mm512_setzero_si512, _mm512_shuffle_epi8, _mm512_slli_epi64,
+    _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64, _mm512_storeu_epi64, _mm512_sub_epi64,
+    _mm512_sub_epi8, _mm512_test_epi64_mask, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
+    _mm512_xor_si512, _mm_loadu_si128, _pdep_u64,
+};
+
+use super::shingle::word_hash;
+
+/// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW and DQ).
+/// The standard library caches what it detects, so this is a few loads.
+pub(super) fn available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("bmi2")
+}
+
+/// Bytes 24..56 of xxh3's default secret: what its 9–16-byte path mixes in.
+const SECRET_24_56: [u8; 32] = [
+    0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f, 0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78,
+    0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21, 0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e,
+];
+
+/// The little-endian `u64` at `at` in [`SECRET_24_56`].
+const fn secret(at: usize) -> u64 {
+    let s = &SECRET_24_56;
+    u64::from_le_bytes([
+        s[at],
+        s[at + 1],
+        s[at + 2],
+        s[at + 3],
+        s[at + 4],
+        s[at + 5],
+        s[at + 6],
+        s[at + 7],
+    ])
+}
+
+/// xxh3's flip of a block's low half, before the seed is added.
+const FLIP_LO: u64 = secret(0) ^ secret(8);
+/// xxh3's flip of a block's high half, before the seed is subtracted.
+const FLIP_HI: u64 = secret(16) ^ secret(24);
+/// xxh3's avalanche multiplier.
+const PRIME_MX1: u64 = 0x1656_6791_9E37_79F9;
+
+/// Bits `0..n` set (`n <= 64`).
+fn low_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Words found and not yet hashed: their starts and lengths, up to
+/// [`Words::ROUND`] of them. Finding a round of words before hashing any
+/// keeps the hashing's vector loads of the starts and lengths clear of
+/// the stores that wrote them (a vector load of eight fresh scalar stores
+/// waits for them to reach the cache).
+struct Words {
+    starts: [u64; Words::ROUND],
+    lens: [u64; Words::ROUND],
+}
+
+impl Words {
+    /// Words found per round.
+    const ROUND: usize = 32;
+
+    /// An empty round.
+    const fn new() -> Self {
+        Words {
+            starts: [0; Words::ROUND],
+            lens: [0; Words::ROUND],
+        }
+    }
+
+    /// Sets word `i` of the round (`i` below [`Words::ROUND`]) to
+    /// `start..end`.
+    fn set(&mut self, i: usize, start: usize, end: usize) {
+        debug_assert!(start < end && i < Self::ROUND);
+        // The mask keeps the index in bounds without a check.
+        self.starts[i % Self::ROUND] = start as u64;
+        self.lens[i % Self::ROUND] = (end - start) as u64;
+    }
+
+    /// Hashes the round's first `count` words eight at a time and appends
+    /// them.
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,bmi2")]
+    fn hash(&self, count: usize, segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+        for at in (0..count).step_by(8) {
+            let k = (count - at).min(8);
+            // Eight slots written in place, then cut back to the `k` words.
+            let (h, d) = (hashes.len(), numeric.len());
+            hashes.extend_from_slice(&[0; 8]);
+            numeric.extend_from_slice(&[false; 8]);
+            let out: &mut [u64; 8] = (&mut hashes[h..]).try_into().expect("eight slots");
+            let digits = hash8(segment, self, at, low_bits(k) as __mmask8, out);
+            // One byte a lane, 0 or 1.
+            let bytes = _pdep_u64(u64::from(digits), 0x0101_0101_0101_0101).to_le_bytes();
+            // SAFETY: each byte is 0 or 1, `false` or `true`.
+            let numbers = unsafe { std::mem::transmute::<[u8; 8], [bool; 8]>(bytes) };
+            numeric[d..].copy_from_slice(&numbers);
+            hashes.truncate(h + k);
+            numeric.truncate(d + k);
+        }
+    }
+}
+
+/// As [`super::shingle::push_word_hashes`]: appends the hash of each word
+/// of `segment` (words separated by ASCII whitespace) to `hashes`, and
+/// whether it holds a digit to `numeric`.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,bmi2")]
+pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
+    let n = segment.len();
+    let mut words = Words::new();
+    // Words of the round found so far.
+    let mut count = 0;
+    // The start of a word still open at the end of the last chunk.
+    let mut open = None;
+    // Whether the byte before the chunk is whitespace, in bit 0 (the
+    // segment's start counts as whitespace).
+    let mut before = 1u64;
+    let mut at = 0;
+    while at < n {
+        let valid = low_bits(n - at);
+        // SAFETY: the lanes loaded (`valid`) are `segment[at..]`, at most
+        // 64 of them; a masked-off lane is neither read nor faulted on.
+        let v = unsafe { _mm512_maskz_loadu_epi8(valid, segment.as_ptr().add(at).cast()) };
+        // Past the segment's end counts as whitespace, so a word running
+        // to the end of a partial chunk ends there.
+        let ws = whitespace(v) | !valid;
+        let prev = (ws << 1) | before;
+        before = ws >> 63;
+        let mut starts = !ws & prev;
+        let mut ends = ws & !prev;
+        // Starts and ends alternate: each end closes the open word, or
+        // else the next start in this chunk.
+        while ends != 0 {
+            let end = at + ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            let start = open.take().unwrap_or_else(|| {
+                let s = at + starts.trailing_zeros() as usize;
+                starts &= starts.wrapping_sub(1);
+                s
+            });
+            words.set(count, start, end);
+            count += 1;
+            if count == Words::ROUND {
+                words.hash(count, segment, hashes, numeric);
+                count = 0;
+            }
+        }
+        if starts != 0 {
+            open = Some(at + starts.trailing_zeros() as usize);
+        }
+        at += 64;
+    }
+    if let Some(start) = open {
+        words.set(count, start, n);
+        count += 1;
+    }
+    words.hash(count, segment, hashes, numeric);
+}
+
+/// The ASCII whitespace (as [`u8::is_ascii_whitespace`]: space, tab, line
+/// feed, form feed, carriage return) among the 64 bytes of `v`, one bit a
+/// byte.
+#[target_feature(enable = "avx512f,avx512bw")]
+fn whitespace(v: __m512i) -> u64 {
+    let space = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b' ' as i8));
+    // 0x09..=0x0D, then without 0x0B (vertical tab).
+    let controls =
+        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(9)), _mm512_set1_epi8(5));
+    let vtab = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x0B));
+    space | (controls & !vtab)
+}
+
+/// The hashes of the `live` lanes' words, `words[at..at + 8]`, into
+/// `out`, and which of them hold a digit (one bit a lane).
+///
+/// Each word's 16-byte block is read from its start, or, where that would
+/// reach past the segment's end, from 16 bytes before the end and shifted
+/// down to the word's start (as the scalar version does). Words longer
+/// than 16 bytes, and any word of a segment shorter than 16, are hashed by
+/// the scalar code in their lanes.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq")]
+fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u64; 8]) -> u8 {
+    let (starts, lens) = (&words.starts[at..at + 8], &words.lens[at..at + 8]);
+    // SAFETY: both slices are eight `u64`s.
+    let (st, len) = unsafe {
+        (
+            _mm512_loadu_epi64(starts.as_ptr().cast()),
+            _mm512_loadu_epi64(lens.as_ptr().cast()),
+        )
+    };
+    let (eight, sixteen) = (_mm512_set1_epi64(8), _mm512_set1_epi64(16));
+    let n = segment.len();
+    let fits = if n >= 16 {
+        live & _mm512_cmple_epu64_mask(len, sixteen)
+    } else {
+        0
+    };
+    // Where each block is read from, and how many bits it is shifted down.
+    let from = _mm512_min_epu64(st, _mm512_set1_epi64(n.saturating_sub(16) as i64));
+    let shift = _mm512_slli_epi64(_mm512_sub_epi64(st, from), 3);
+    let (lo, hi) = if n >= 16 {
+        blocks(segment, starts)
+    } else {
+        (_mm512_setzero_si512(), _mm512_setzero_si512())
+    };
+    // The 128-bit block shifted down by `shift` (0..=120) bits: a shift by
+    // 64 or more gives zero, and a "negative" count is a huge one.
+    let sixty_four = _mm512_set1_epi64(64);
+    let lo = _mm512_or_si512(
+        _mm512_srlv_epi64(lo, shift),
+        _mm512_or_si512(
+            _mm512_sllv_epi64(hi, _mm512_sub_epi64(sixty_four, shift)),
+            _mm512_srlv_epi64(hi, _mm512_sub_epi64(shift, sixty_four)),
+        ),
+    );
+    let hi = _mm512_srlv_epi64(hi, shift);
+    // Keep each word's bytes: shifting all ones by 64 or more gives zero.
+    let ones = _mm512_set1_epi64(-1);
+    let keep_lo = _mm512_andnot_si512(_mm512_sllv_epi64(ones, _mm512_slli_epi64(len, 3)), ones);
+    let past_eight = _mm512_sub_epi64(_mm512_max_epu64(len, eight), eight);
+    let keep_hi = _mm512_andnot_si512(
+        _mm512_sllv_epi64(ones, _mm512_slli_epi64(past_eight, 3)),
+        ones,
+    );
+    let (lo, hi) = (_mm512_and_si512(lo, keep_lo), _mm512_and_si512(hi, keep_hi));
+
+    let is_digit = |x: __m512i| {
+        _mm512_cmplt_epu8_mask(
+            _mm512_sub_epi8(x, _mm512_set1_epi8(b'0' as i8)),
+            _mm512_set1_epi8(10),
+        )
+    };
+    let digit_bytes = _mm512_movm_epi8(is_digit(lo) | is_digit(hi));
+    let mut digits = _mm512_test_epi64_mask(digit_bytes, digit_bytes);
+
+    // xxh3_64_with_seed(block, len) of a 16-byte block: the seed is the
+    // word's length.
+    let a = _mm512_xor_si512(lo, _mm512_add_epi64(_mm512_set1_epi64(FLIP_LO as i64), len));
+    let b = _mm512_xor_si512(hi, _mm512_sub_epi64(_mm512_set1_epi64(FLIP_HI as i64), len));
+    let acc = _mm512_add_epi64(
+        _mm512_add_epi64(sixteen, byte_swap(a)),
+        _mm512_add_epi64(b, mul128_fold(a, b)),
+    );
+    let h = avalanche(acc);
+    // SAFETY: `out` is eight `u64`s.
+    unsafe { _mm512_storeu_epi64(out.as_mut_ptr().cast(), h) };
+
+    // The rest by the scalar code.
+    let mut slow = live & !fits;
+    while slow != 0 {
+        let j = slow.trailing_zeros() as usize;
+        slow &= slow - 1;
+        let start = starts[j] as usize;
+        let word = &segment[start..start + lens[j] as usize];
+        out[j] = word_hash(word);
+        if word.iter().any(u8::is_ascii_digit) {
+            digits |= 1 << j;
+        }
+    }
+    digits
+}
+
+/// The 16-byte blocks of the segment (at least 16 bytes long) from each
+/// of the eight `starts`, or from 16 bytes before its end where a block
+/// would reach past it: their low halves and their high halves.
+///
+/// Eight 16-byte loads, not two gathers: the segment has usually just been
+/// written (by the normalizer), and a gather waits for those stores to
+/// reach the cache where a plain load takes the bytes from the stores.
+#[target_feature(enable = "avx512f,avx512dq")]
+fn blocks(segment: &[u8], starts: &[u64]) -> (__m512i, __m512i) {
+    let last = segment.len() - 16;
+    let block = |j: usize| {
+        let from = (starts[j] as usize).min(last);
+        // SAFETY: `from + 16 <= segment.len()`.
+        unsafe { _mm_loadu_si128(segment.as_ptr().add(from).cast()) }
+    };
+    // Blocks 0..4 and 4..8, one to each 128-bit lane.
+    let four = |j: usize| {
+        let x = _mm512_castsi128_si512(block(j));
+        let x = _mm512_inserti64x2::<1>(x, block(j + 1));
+        let x = _mm512_inserti64x2::<2>(x, block(j + 2));
+        _mm512_inserti64x2::<3>(x, block(j + 3))
+    };
+    let (a, b) = (four(0), four(4));
+    // The halves come out in the word order 0, 4, 1, 5, 2, 6, 3, 7.
+    let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
+    (
+        _mm512_permutexvar_epi64(order, _mm512_unpacklo_epi64(a, b)),
+        _mm512_permutexvar_epi64(order, _mm512_unpackhi_epi64(a, b)),
+    )
+}
+
+/// Each 64-bit lane's bytes reversed.
+#[target_feature(enable = "avx512f,avx512bw")]
+fn byte_swap(x: __m512i) -> __m512i {
+    const LOW: i64 = 0x0001_0203_0405_0607;
+    const HIGH: i64 = 0x0809_0A0B_0C0D_0E0F;
+    _mm512_shuffle_epi8(
+        x,
+        _mm512_set_epi64(HIGH, LOW, HIGH, LOW, HIGH, LOW, HIGH, LOW),
+    )
+}
+
+/// Each lane's 128-bit product `a × b`, its two halves XORed (xxh3's
+/// `mul128_fold64`), from four 32×32→64-bit multiplies.
+#[target_feature(enable = "avx512f")]
+fn mul128_fold(a: __m512i, b: __m512i) -> __m512i {
+    let low32 = _mm512_set1_epi64(0xFFFF_FFFF);
+    let (a_hi, b_hi) = (_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
+    let p00 = _mm512_mul_epu32(a, b);
+    let p01 = _mm512_mul_epu32(a, b_hi);
+    let p10 = _mm512_mul_epu32(a_hi, b);
+    let p11 = _mm512_mul_epu32(a_hi, b_hi);
+    // Bits 32..96 of the product, before carries out of bit 64: under 2^34.
+    let mid = _mm512_add_epi64(
+        _mm512_srli_epi64(p00, 32),
+        _mm512_add_epi64(_mm512_and_si512(p01, low32), _mm512_and_si512(p10, low32)),
+    );
+    let low = _mm512_or_si512(_mm512_and_si512(p00, low32), _mm512_slli_epi64(mid, 32));
+    let high = _mm512_add_epi64(
+        _mm512_add_epi64(p11, _mm512_srli_epi64(mid, 32)),
+        _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(p10, 32)),
+    );
+    _mm512_xor_si512(low, high)
+}
+
+/// xxh3's final avalanche of each lane.
+#[target_feature(enable = "avx512f,avx512dq")]
+fn avalanche(x: __m512i) -> __m512i {
+    let x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 37));
+    let x = _mm512_mullo_epi64(x, _mm512_set1_epi64(PRIME_MX1 as i64));
+    _mm512_xor_si512(x, _mm512_srli_epi64(x, 32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shingle::push_word_hashes_scalar;
+    use super::*;
+
+    /// Word hashes and digit flags.
+    type Output = (Vec<u64>, Vec<bool>);
+
+    /// Both versions' output for `segment`, where the CPU runs this one.
+    fn both(segment: &[u8]) -> Option<(Output, Output)> {
+        if !available() {
+            return None;
+        }
+        let (mut h, mut d) = (Vec::new(), Vec::new());
+        push_word_hashes_scalar(segment, &mut h, &mut d);
+        let (mut vh, mut vd) = (vec![7], vec![true]);
+        // SAFETY: `available` checked the features.
+        unsafe { push_word_hashes(segment, &mut vh, &mut vd) };
+        // What was in the vectors stays first.
+        assert_eq!((vh.remove(0), vd.remove(0)), (7, true));
+        Some(((h, d), (vh, vd)))
+    }
+
+    #[test]
+    fn the_secret_is_xxh3s() {
+        // One word of each length, hashed the scalar way through the crate.
+        let text: Vec<u8> = (1..=16)
+            .flat_map(|l| {
+                (0..l)
+                    .map(move |i| b'a' + ((i * 7 + l) % 26) as u8)
+                    .chain([b' '])
+            })
+            .collect();
+        if let Some((scalar, vector)) = both(&text) {
+            assert_eq!(scalar.0.len(), 16);
+            assert_eq!(scalar, vector);
+        }
+    }
+
+    #[test]
+    fn same_hashes_as_the_scalar_version_on_random_segments() {
+        let mut next = crate::core::testing::xorshift(0x2545_F491_4F6C_DD1D);
+        let alphabet: &[u8] = b"abcxyz0189 \t\n\r\x0b\x0c\x01\x1f\x7f\xc3\xa9.,-";
+        for case in 0..20_000 {
+            let len = (next() % 300) as usize;
+            // Short words are common in prose, long ones rarer; every few
+            // cases a run of whitespace.
+            let mut seg = Vec::with_capacity(len + 32);
+            while seg.len() < len {
+                let word = 1 + (next() % if case % 7 == 0 { 40 } else { 12 }) as usize;
+                for _ in 0..word {
+                    seg.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+                }
+                for _ in 0..1 + next() % 3 {
+                    seg.push(b" \t\n"[(next() % 3) as usize]);
+                }
+            }
+            seg.truncate(len);
+            if let Some((scalar, vector)) = both(&seg) {
+                assert_eq!(scalar, vector, "case {case}: {seg:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn words_at_the_chunk_edges_and_the_segments_end() {
+        // A word ending at or starting on every offset around 64 and 128,
+        // read from a longer buffer so that bytes follow the segment.
+        let buf: Vec<u8> = (0..200u8)
+            .map(|i| if i % 11 == 10 { b' ' } else { b'a' + i % 26 })
+            .collect();
+        for end in 0..buf.len() {
+            for start in [0, 1, 5, 60, 63, 64, 65, 127, 128] {
+                if start <= end {
+                    if let Some((scalar, vector)) = both(&buf[start..end]) {
+                        assert_eq!(scalar, vector, "{start}..{end}");
+                    }
+                }
+            }
+        }
+        for text in [
+            &b""[..],
+            b" ",
+            b"a",
+            b"  a  ",
+            b"sixteen-letters!",
+            b"seventeen-letters",
+        ] {
+            if let Some((scalar, vector)) = both(text) {
+                assert_eq!(scalar, vector, "{text:?}");
+            }
+        }
+    }
+}
