@@ -18,8 +18,8 @@
 //! this made the lean pipeline 8% faster. Two loops have hand-written
 //! AVX-512 versions as well: writing the words 64 bytes at a time
 //! (`normalize/words_avx512.rs`, AVX-512 BW and VBMI2) and hashing them
-//! eight at a time (`word_hashes_avx512.rs`, AVX-512 F, BW and DQ, and
-//! BMI2). They hold the core's only `unsafe` (masked and bounded loads and
+//! eight at a time (`word_hashes_avx512.rs`, AVX-512 F, BW, DQ and VBMI2,
+//! and BMI2). They hold the core's only `unsafe` (masked and bounded loads and
 //! stores); their tests and the golden test run them wherever the CPU has
 //! the features, as this machine does.
 

@@ -179,7 +179,8 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// separated by ASCII whitespace, as in normalized text) to `hashes`, and
 /// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
 ///
-/// On a CPU with AVX-512 (F, BW and DQ) this hashes eight words at a time
+/// On a CPU with AVX-512 (F, BW, DQ and VBMI2) and BMI2 this hashes eight
+/// words at a time
 /// (`core/word_hashes_avx512.rs`); elsewhere one at a time, compiled per
 /// CPU level (see [`crate::core`]). Both give the same hashes.
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {

@@ -1,44 +1,51 @@
 //! [`super::shingle::push_word_hashes`] eight words at a time, for x86-64
-//! CPUs with AVX-512 (F, BW and DQ) and BMI2.
+//! CPUs with AVX-512 (F, BW, DQ and VBMI2) and BMI2.
 //!
 //! The same hashes as the scalar version: each word of up to 16 bytes is
 //! xxh3 (seeded with its length) of its zero-padded 16-byte block, which
 //! takes xxh3's 9–16-byte path. That path is a few 64-bit operations and one
 //! 64×64→128-bit multiply, so eight words' blocks are loaded into two
 //! vectors (their low and high halves) and hashed together; the 128-bit
-//! product is built from four 32×32→64-bit multiplies. Words are found as in
-//! the scalar version, from the bits of a 64-byte whitespace mask, a round
-//! of up to 32 before any is hashed. A word longer than 16 bytes, or any
-//! word of a segment shorter than 16, is hashed by the scalar code in its
-//! lane's place.
+//! product is built from four 32×32→64-bit multiplies.
 //!
-//! Its `unsafe`: loads through pointers (a masked 64-byte load and the
-//! 16-byte blocks), each kept inside the segment by a mask or a bound; a
-//! reinterpretation of bytes known to be 0 or 1 as `bool`s; and the call
-//! into a function compiled for features the caller has checked
-//! ([`available`]). The tests compare it with the scalar version wherever
-//! the CPU has the features.
+//! Words are found from a 64-byte chunk's whitespace mask, as in the scalar
+//! version, but without a loop over them: the chunk's word starts and ends
+//! are packed into offset lists with `vpcompressb`, and a word is the start
+//! and the end at the same index. Once a round of 32 words is complete it is
+//! hashed. A word longer than 16 bytes, or any word of a segment shorter
+//! than 16, is hashed by the scalar code in its lane's place.
+//!
+//! Its `unsafe`: loads and stores through pointers (a masked 64-byte load,
+//! the 16-byte blocks, the offset lists), each kept inside its slice by a
+//! mask or a bound; a reinterpretation of bytes known to be 0 or 1 as
+//! `bool`s; and the call into a function compiled for features the caller
+//! has checked ([`available`]). The tests compare it with the scalar
+//! version wherever the CPU has the features.
 
 use std::arch::x86_64::{
-    __m512i, __mmask8, _mm512_add_epi64, _mm512_and_si512, _mm512_andnot_si512,
-    _mm512_castsi128_si512, _mm512_cmpeq_epi8_mask, _mm512_cmple_epu64_mask,
-    _mm512_cmplt_epu8_mask, _mm512_inserti64x2, _mm512_loadu_epi64, _mm512_maskz_loadu_epi8,
-    _mm512_max_epu64, _mm512_min_epu64, _mm512_movm_epi8, _mm512_mul_epu32, _mm512_mullo_epi64,
-    _mm512_or_si512, _mm512_permutexvar_epi64, _mm512_set1_epi64, _mm512_set1_epi8,
+    __m128i, __m512i, __mmask8, _mm256_loadu_si256, _mm512_add_epi32, _mm512_add_epi64,
+    _mm512_and_si512, _mm512_andnot_si512, _mm512_castsi128_si512, _mm512_castsi512_si128,
+    _mm512_cmpeq_epi8_mask, _mm512_cmple_epu64_mask, _mm512_cmplt_epu8_mask, _mm512_cvtepu32_epi64,
+    _mm512_cvtepu8_epi32, _mm512_extracti32x4_epi32, _mm512_inserti64x2, _mm512_loadu_epi8,
+    _mm512_maskz_compress_epi8, _mm512_maskz_loadu_epi8, _mm512_max_epu64, _mm512_min_epu64,
+    _mm512_movm_epi8, _mm512_mul_epu32, _mm512_mullo_epi64, _mm512_or_si512,
+    _mm512_permutexvar_epi64, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_epi8,
     _mm512_set_epi64, _mm512_setzero_si512, _mm512_shuffle_epi8, _mm512_slli_epi64,
-    _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64, _mm512_storeu_epi64, _mm512_sub_epi64,
-    _mm512_sub_epi8, _mm512_test_epi64_mask, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
-    _mm512_xor_si512, _mm_loadu_si128, _pdep_u64,
+    _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64, _mm512_storeu_epi32,
+    _mm512_storeu_epi64, _mm512_sub_epi64, _mm512_sub_epi8, _mm512_test_epi64_mask,
+    _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _mm512_xor_si512, _mm_loadu_si128, _pdep_u64,
 };
 
 use super::shingle::word_hash;
 
-/// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW and DQ).
+/// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW, DQ and
+/// VBMI2, and BMI2).
 /// The standard library caches what it detects, so this is a few loads.
 pub(super) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vbmi2")
         && std::arch::is_x86_feature_detected!("bmi2")
 }
 
@@ -79,39 +86,31 @@ fn low_bits(n: usize) -> u64 {
     }
 }
 
-/// Words found and not yet hashed: their starts and lengths, up to
-/// [`Words::ROUND`] of them. Finding a round of words before hashing any
-/// keeps the hashing's vector loads of the starts and lengths clear of
-/// the stores that wrote them (a vector load of eight fresh scalar stores
-/// waits for them to reach the cache).
+/// Words found and not yet hashed: where each starts and ends (exclusive),
+/// as offsets in the segment. A chunk's word starts and ends are packed in
+/// with `vpcompressb`, sixteen offsets a store, and once a round of
+/// [`Words::ROUND`] words is complete they are hashed eight at a time.
 struct Words {
-    starts: [u64; Words::ROUND],
-    lens: [u64; Words::ROUND],
+    starts: [u32; Words::CAP],
+    ends: [u32; Words::CAP],
 }
 
 impl Words {
-    /// Words found per round.
+    /// Complete words that make a round.
     const ROUND: usize = 32;
+    /// Room for a round less one, a word still open, and one chunk's 32
+    /// starts or ends at most.
+    const CAP: usize = 64;
 
     /// An empty round.
     const fn new() -> Self {
         Words {
-            starts: [0; Words::ROUND],
-            lens: [0; Words::ROUND],
+            starts: [0; Words::CAP],
+            ends: [0; Words::CAP],
         }
     }
 
-    /// Sets word `i` of the round (`i` below [`Words::ROUND`]) to
-    /// `start..end`.
-    fn set(&mut self, i: usize, start: usize, end: usize) {
-        debug_assert!(start < end && i < Self::ROUND);
-        // The mask keeps the index in bounds without a check.
-        self.starts[i % Self::ROUND] = start as u64;
-        self.lens[i % Self::ROUND] = (end - start) as u64;
-    }
-
-    /// Hashes the round's first `count` words eight at a time and appends
-    /// them.
+    /// Hashes the first `count` words eight at a time and appends them.
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,bmi2")]
     fn hash(&self, count: usize, segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
         for at in (0..count).step_by(8) {
@@ -133,17 +132,51 @@ impl Words {
     }
 }
 
+/// Writes the offsets `base + i` of the bits `i` set in `mask` to
+/// `to[from..]`, in order, and returns how many. Sixteen are stored at a
+/// time, so up to 31 slots past the last offset may be overwritten.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
+fn put_offsets(to: &mut [u32; Words::CAP], from: usize, mask: u64, base: u32) -> usize {
+    const IOTA: [u8; 64] = {
+        let mut iota = [0u8; 64];
+        let mut i = 0;
+        while i < 64 {
+            iota[i] = i as u8;
+            i += 1;
+        }
+        iota
+    };
+    let count = mask.count_ones() as usize;
+    // SAFETY: `IOTA` is 64 bytes.
+    let iota = unsafe { _mm512_loadu_epi8(IOTA.as_ptr().cast()) };
+    let packed = _mm512_maskz_compress_epi8(mask, iota);
+    let base = _mm512_set1_epi32(base as i32);
+    let mut sixteen = |at: usize, bytes: __m128i| {
+        let slots: &mut [u32; 16] = (&mut to[at..at + 16]).try_into().expect("sixteen slots");
+        let offsets = _mm512_add_epi32(_mm512_cvtepu8_epi32(bytes), base);
+        // SAFETY: `slots` is sixteen `u32`s.
+        unsafe { _mm512_storeu_epi32(slots.as_mut_ptr().cast(), offsets) };
+    };
+    sixteen(from, _mm512_castsi512_si128(packed));
+    if count > 16 {
+        sixteen(from + 16, _mm512_extracti32x4_epi32::<1>(packed));
+    }
+    count
+}
+
 /// As [`super::shingle::push_word_hashes`]: appends the hash of each word
 /// of `segment` (words separated by ASCII whitespace) to `hashes`, and
-/// whether it holds a digit to `numeric`.
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,bmi2")]
+/// whether it holds a digit to `numeric`. The segment must be shorter than
+/// 4 GiB (offsets are `u32`).
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vbmi2,bmi2")]
 pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
     let n = segment.len();
+    assert!(u32::try_from(n).is_ok(), "segment of 4 GiB or more");
     let mut words = Words::new();
-    // Words of the round found so far.
-    let mut count = 0;
-    // The start of a word still open at the end of the last chunk.
-    let mut open = None;
+    // Starts and ends found so far: each end closes the word of the start
+    // at the same index, and there may be one start more (a word still
+    // open).
+    let (mut starts, mut ends) = (0, 0);
     // Whether the byte before the chunk is whitespace, in bit 0 (the
     // segment's start counts as whitespace).
     let mut before = 1u64;
@@ -158,35 +191,25 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
         let ws = whitespace(v) | !valid;
         let prev = (ws << 1) | before;
         before = ws >> 63;
-        let mut starts = !ws & prev;
-        let mut ends = ws & !prev;
-        // Starts and ends alternate: each end closes the open word, or
-        // else the next start in this chunk.
-        while ends != 0 {
-            let end = at + ends.trailing_zeros() as usize;
-            ends &= ends - 1;
-            let start = open.take().unwrap_or_else(|| {
-                let s = at + starts.trailing_zeros() as usize;
-                starts &= starts.wrapping_sub(1);
-                s
-            });
-            words.set(count, start, end);
-            count += 1;
-            if count == Words::ROUND {
-                words.hash(count, segment, hashes, numeric);
-                count = 0;
-            }
-        }
-        if starts != 0 {
-            open = Some(at + starts.trailing_zeros() as usize);
+        // `at` fits: the segment is under 4 GiB.
+        let base = at as u32;
+        starts += put_offsets(&mut words.starts, starts, !ws & prev, base);
+        ends += put_offsets(&mut words.ends, ends, ws & !prev, base);
+        if ends >= Words::ROUND {
+            words.hash(ends, segment, hashes, numeric);
+            // The word still open, if any, comes first in the next round.
+            words.starts[0] = words.starts[ends];
+            starts -= ends;
+            ends = 0;
         }
         at += 64;
     }
-    if let Some(start) = open {
-        words.set(count, start, n);
-        count += 1;
+    if starts > ends {
+        // The last word runs to the end of a whole last chunk.
+        words.ends[ends] = n as u32;
+        ends += 1;
     }
-    words.hash(count, segment, hashes, numeric);
+    words.hash(ends, segment, hashes, numeric);
 }
 
 /// The ASCII whitespace (as [`u8::is_ascii_whitespace`]: space, tab, line
@@ -212,14 +235,15 @@ fn whitespace(v: __m512i) -> u64 {
 /// the scalar code in their lanes.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq")]
 fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u64; 8]) -> u8 {
-    let (starts, lens) = (&words.starts[at..at + 8], &words.lens[at..at + 8]);
-    // SAFETY: both slices are eight `u64`s.
-    let (st, len) = unsafe {
+    let (starts, ends) = (&words.starts[at..at + 8], &words.ends[at..at + 8]);
+    // SAFETY: both slices are eight `u32`s.
+    let (st, en) = unsafe {
         (
-            _mm512_loadu_epi64(starts.as_ptr().cast()),
-            _mm512_loadu_epi64(lens.as_ptr().cast()),
+            _mm512_cvtepu32_epi64(_mm256_loadu_si256(starts.as_ptr().cast())),
+            _mm512_cvtepu32_epi64(_mm256_loadu_si256(ends.as_ptr().cast())),
         )
     };
+    let len = _mm512_sub_epi64(en, st);
     let (eight, sixteen) = (_mm512_set1_epi64(8), _mm512_set1_epi64(16));
     let n = segment.len();
     let fits = if n >= 16 {
@@ -282,8 +306,7 @@ fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u6
     while slow != 0 {
         let j = slow.trailing_zeros() as usize;
         slow &= slow - 1;
-        let start = starts[j] as usize;
-        let word = &segment[start..start + lens[j] as usize];
+        let word = &segment[starts[j] as usize..ends[j] as usize];
         out[j] = word_hash(word);
         if word.iter().any(u8::is_ascii_digit) {
             digits |= 1 << j;
@@ -300,7 +323,7 @@ fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u6
 /// written (by the normalizer), and a gather waits for those stores to
 /// reach the cache where a plain load takes the bytes from the stores.
 #[target_feature(enable = "avx512f,avx512dq")]
-fn blocks(segment: &[u8], starts: &[u64]) -> (__m512i, __m512i) {
+fn blocks(segment: &[u8], starts: &[u32]) -> (__m512i, __m512i) {
     let last = segment.len() - 16;
     let block = |j: usize| {
         let from = (starts[j] as usize).min(last);
@@ -442,6 +465,16 @@ mod tests {
                     if let Some((scalar, vector)) = both(&buf[start..end]) {
                         assert_eq!(scalar, vector, "{start}..{end}");
                     }
+                }
+            }
+        }
+        // Dense words: up to 32 starts and ends in a chunk, and rounds
+        // that close with a word still open.
+        for unit in [&b"a "[..], b"ab ", b"a  ", b"a b  cd 9 "] {
+            let dense: Vec<u8> = unit.iter().copied().cycle().take(700).collect();
+            for len in [63, 64, 65, 127, 128, 129, 200, 257, 700] {
+                if let Some((scalar, vector)) = both(&dense[..len]) {
+                    assert_eq!(scalar, vector, "{unit:?} x {len}");
                 }
             }
         }
