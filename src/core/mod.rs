@@ -19,9 +19,9 @@
 //! AVX-512 versions as well: writing the words 64 bytes at a time
 //! (`normalize/words_avx512.rs`, AVX-512 BW and VBMI2) and hashing them
 //! eight at a time (`word_hashes_avx512.rs`, AVX-512 F, BW, DQ and VBMI2,
-//! and BMI2). They hold the core's only `unsafe` (masked and bounded loads and
-//! stores); their tests and the golden test run them wherever the CPU has
-//! the features, as this machine does.
+//! and BMI2). They hold the core's only `unsafe` (masked and bounded loads
+//! and stores); their tests and the golden test run them wherever the CPU
+//! has the features, as this machine does.
 
 pub mod fasthash;
 pub mod lsh;

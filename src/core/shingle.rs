@@ -180,12 +180,12 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
 ///
 /// On a CPU with AVX-512 (F, BW, DQ and VBMI2) and BMI2 this hashes eight
-/// words at a time
-/// (`core/word_hashes_avx512.rs`); elsewhere one at a time, compiled per
-/// CPU level (see [`crate::core`]). Both give the same hashes.
+/// words at a time (`core/word_hashes_avx512.rs`, for segments under 4 GiB);
+/// elsewhere one at a time, compiled per CPU level (see [`crate::core`]).
+/// Both give the same hashes.
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
     #[cfg(target_arch = "x86_64")]
-    if super::word_hashes_avx512::available() {
+    if u32::try_from(segment.len()).is_ok() && super::word_hashes_avx512::available() {
         // SAFETY: `available` checked that the CPU has the features the
         // function is compiled for.
         return unsafe { super::word_hashes_avx512::push_word_hashes(segment, hashes, numeric) };

@@ -11,10 +11,9 @@
 //!
 //! Its `unsafe` (the core has it here and in `core/word_hashes_avx512.rs`
 //! only): loads and stores through pointers, each bounded by a mask that
-//! keeps it inside its slice, and the call into a
-//! function compiled for features the caller has checked
-//! ([`available`]). The tests compare it with the byte-at-a-time
-//! reference wherever the CPU has the features.
+//! keeps it inside its slice, and the call into a function compiled for
+//! features the caller has checked ([`available`]). The tests compare it
+//! with the byte-at-a-time reference wherever the CPU has the features.
 
 use std::arch::x86_64::{
     __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_mask_storeu_epi8,
