@@ -12,6 +12,17 @@ pub(crate) const fn splat(b: u8) -> u64 {
     u64::from_le_bytes([b; 8])
 }
 
+/// Bits `0..n` set (`n <= 64`): the lanes of a 64-byte chunk that hold
+/// `n` bytes, as a mask. (Used by the AVX-512 versions, x86-64 only.)
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) const fn low_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
 /// The high bit of each lane of `x` whose byte is in `lo..=hi` (ASCII bounds).
 ///
 /// The low seven bits of each lane are offset so that the lane's high bit

@@ -37,6 +37,7 @@ use std::arch::x86_64::{
 };
 
 use super::shingle::word_hash;
+use super::swar::low_bits;
 
 /// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW, DQ and
 /// VBMI2, and BMI2).
@@ -76,15 +77,6 @@ const FLIP_LO: u64 = secret(0) ^ secret(8);
 const FLIP_HI: u64 = secret(16) ^ secret(24);
 /// xxh3's avalanche multiplier.
 const PRIME_MX1: u64 = 0x1656_6791_9E37_79F9;
-
-/// Bits `0..n` set (`n <= 64`).
-fn low_bits(n: usize) -> u64 {
-    if n >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << n) - 1
-    }
-}
 
 /// Words found and not yet hashed: where each starts and ends (exclusive),
 /// as offsets in the segment. A chunk's word starts and ends are packed in

@@ -21,20 +21,13 @@ use std::arch::x86_64::{
     _mm512_set1_epi8, _mm512_sub_epi8,
 };
 
+use crate::core::swar::low_bits;
+
 /// Whether this CPU can run [`write_words`] (AVX-512 BW and VBMI2). The
 /// standard library caches what it detects, so this is two loads.
 pub(super) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512vbmi2")
-}
-
-/// Bits `0..n` set (`n <= 64`).
-fn low_bits(n: usize) -> u64 {
-    if n >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << n) - 1
-    }
 }
 
 /// Every byte `b` (as the bit pattern of an `i8` lane).
