@@ -23,6 +23,8 @@
 //! and stores); their tests and the golden test run them wherever the CPU
 //! has the features, as this machine does.
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub mod fasthash;
 pub mod lsh;
 pub mod minhash;

@@ -25,17 +25,18 @@
 use std::arch::x86_64::{
     __m128i, __m512i, __mmask8, _mm256_loadu_si256, _mm512_add_epi32, _mm512_add_epi64,
     _mm512_and_si512, _mm512_andnot_si512, _mm512_castsi128_si512, _mm512_castsi512_si128,
-    _mm512_cmpeq_epi8_mask, _mm512_cmple_epu64_mask, _mm512_cmplt_epu8_mask, _mm512_cvtepu32_epi64,
-    _mm512_cvtepu8_epi32, _mm512_extracti32x4_epi32, _mm512_inserti64x2, _mm512_loadu_epi8,
-    _mm512_maskz_compress_epi8, _mm512_maskz_loadu_epi8, _mm512_max_epu64, _mm512_min_epu64,
-    _mm512_movm_epi8, _mm512_mul_epu32, _mm512_mullo_epi64, _mm512_or_si512,
-    _mm512_permutexvar_epi64, _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set1_epi8,
-    _mm512_set_epi64, _mm512_setzero_si512, _mm512_shuffle_epi8, _mm512_slli_epi64,
-    _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64, _mm512_storeu_epi32,
-    _mm512_storeu_epi64, _mm512_sub_epi64, _mm512_sub_epi8, _mm512_test_epi64_mask,
-    _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _mm512_xor_si512, _mm_loadu_si128, _pdep_u64,
+    _mm512_cmpeq_epi8_mask, _mm512_cmple_epu64_mask, _mm512_cvtepu32_epi64, _mm512_cvtepu8_epi32,
+    _mm512_extracti32x4_epi32, _mm512_inserti64x2, _mm512_loadu_epi8, _mm512_maskz_compress_epi8,
+    _mm512_maskz_loadu_epi8, _mm512_max_epu64, _mm512_min_epu64, _mm512_movm_epi8,
+    _mm512_mul_epu32, _mm512_mullo_epi64, _mm512_or_si512, _mm512_permutexvar_epi64,
+    _mm512_set1_epi32, _mm512_set1_epi64, _mm512_set_epi64, _mm512_setzero_si512,
+    _mm512_shuffle_epi8, _mm512_slli_epi64, _mm512_sllv_epi64, _mm512_srli_epi64,
+    _mm512_srlv_epi64, _mm512_storeu_epi32, _mm512_storeu_epi64, _mm512_sub_epi64,
+    _mm512_test_epi64_mask, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _mm512_xor_si512,
+    _mm_loadu_si128, _pdep_u64,
 };
 
+use super::avx512::{in_range, splat};
 use super::shingle::word_hash;
 use super::swar::low_bits;
 
@@ -209,11 +210,10 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
 /// byte.
 #[target_feature(enable = "avx512f,avx512bw")]
 fn whitespace(v: __m512i) -> u64 {
-    let space = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b' ' as i8));
+    let space = _mm512_cmpeq_epi8_mask(v, splat(b' '));
     // 0x09..=0x0D, then without 0x0B (vertical tab).
-    let controls =
-        _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(9)), _mm512_set1_epi8(5));
-    let vtab = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x0B));
+    let controls = in_range(v, 0x09, 0x0D);
+    let vtab = _mm512_cmpeq_epi8_mask(v, splat(0x0B));
     space | (controls & !vtab)
 }
 
@@ -272,13 +272,7 @@ fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u6
     );
     let (lo, hi) = (_mm512_and_si512(lo, keep_lo), _mm512_and_si512(hi, keep_hi));
 
-    let is_digit = |x: __m512i| {
-        _mm512_cmplt_epu8_mask(
-            _mm512_sub_epi8(x, _mm512_set1_epi8(b'0' as i8)),
-            _mm512_set1_epi8(10),
-        )
-    };
-    let digit_bytes = _mm512_movm_epi8(is_digit(lo) | is_digit(hi));
+    let digit_bytes = _mm512_movm_epi8(in_range(lo, b'0', b'9') | in_range(hi, b'0', b'9'));
     let mut digits = _mm512_test_epi64_mask(digit_bytes, digit_bytes);
 
     // xxh3_64_with_seed(block, len) of a 16-byte block: the seed is the

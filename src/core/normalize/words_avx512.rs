@@ -16,11 +16,12 @@
 //! with the byte-at-a-time reference wherever the CPU has the features.
 
 use std::arch::x86_64::{
-    __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_mask_storeu_epi8,
+    _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_mask_storeu_epi8,
     _mm512_maskz_compress_epi8, _mm512_maskz_loadu_epi8, _mm512_maskz_mov_epi8, _mm512_or_si512,
-    _mm512_set1_epi8, _mm512_sub_epi8,
+    _mm512_sub_epi8,
 };
 
+use crate::core::avx512::{in_range, splat};
 use crate::core::swar::low_bits;
 
 /// Whether this CPU can run [`write_words`] (AVX-512 BW and VBMI2). The
@@ -28,12 +29,6 @@ use crate::core::swar::low_bits;
 pub(super) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512vbmi2")
-}
-
-/// Every byte `b` (as the bit pattern of an `i8` lane).
-#[target_feature(enable = "avx512f")]
-fn splat(b: u8) -> __m512i {
-    _mm512_set1_epi8(b as i8)
 }
 
 /// As [`super::words::write_words`]: writes the words of `segment` at the
@@ -63,7 +58,7 @@ pub(super) fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
         let v = unsafe { _mm512_maskz_loadu_epi8(valid, segment.as_ptr().add(at).cast()) };
         let next_is_digit = segment.get(at + 64).is_some_and(u8::is_ascii_digit);
 
-        let digit = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, splat(b'0')), splat(10));
+        let digit = in_range(v, b'0', b'9');
         // Setting bit 5 maps 'A'..='Z' onto 'a'..='z' and nothing else there.
         let letter = _mm512_cmplt_epu8_mask(
             _mm512_sub_epi8(_mm512_or_si512(v, splat(0x20)), splat(b'a')),
