@@ -180,15 +180,24 @@ pub fn word_hashes(normalized: &str) -> impl Iterator<Item = u64> + '_ {
 /// whether it holds a digit to `numeric`: [`for_each_word`] into vectors.
 ///
 /// On a CPU with AVX-512 (F, BW, DQ and VBMI2) and BMI2 this hashes eight
-/// words at a time (`core/word_hashes_avx512.rs`, for segments under 4 GiB);
-/// elsewhere one at a time, compiled per CPU level (see [`crate::core`]).
-/// Both give the same hashes.
+/// words at a time (`core/word_hashes_avx512.rs`); on one with AVX2, BMI1
+/// and BMI2, four (`core/word_hashes_avx2.rs`); both for segments under
+/// 4 GiB. Elsewhere it hashes one at a time, compiled per CPU level (see
+/// [`crate::core`]). All give the same hashes.
 pub fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
     #[cfg(target_arch = "x86_64")]
-    if u32::try_from(segment.len()).is_ok() && super::word_hashes_avx512::available() {
-        // SAFETY: `available` checked that the CPU has the features the
-        // function is compiled for.
-        return unsafe { super::word_hashes_avx512::push_word_hashes(segment, hashes, numeric) };
+    if u32::try_from(segment.len()).is_ok() {
+        if super::word_hashes_avx512::available() {
+            // SAFETY: `available` checked that the CPU has the features the
+            // function is compiled for.
+            return unsafe {
+                super::word_hashes_avx512::push_word_hashes(segment, hashes, numeric)
+            };
+        }
+        if super::word_hashes_avx2::available() {
+            // SAFETY: as above.
+            return unsafe { super::word_hashes_avx2::push_word_hashes(segment, hashes, numeric) };
+        }
     }
     push_word_hashes_scalar(segment, hashes, numeric);
 }

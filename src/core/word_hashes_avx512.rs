@@ -39,6 +39,7 @@ use std::arch::x86_64::{
 use super::avx512::{in_range, splat};
 use super::shingle::word_hash;
 use super::swar::low_bits;
+use super::xxh3_block::{BYTE_SWAP, FLIP_HI, FLIP_LO, PRIME_MX1};
 
 /// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW, DQ and
 /// VBMI2, and BMI2).
@@ -50,34 +51,6 @@ pub(super) fn available() -> bool {
         && std::arch::is_x86_feature_detected!("avx512vbmi2")
         && std::arch::is_x86_feature_detected!("bmi2")
 }
-
-/// Bytes 24..56 of xxh3's default secret: what its 9–16-byte path mixes in.
-const SECRET_24_56: [u8; 32] = [
-    0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f, 0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78,
-    0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21, 0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e,
-];
-
-/// The little-endian `u64` at `at` in [`SECRET_24_56`].
-const fn secret(at: usize) -> u64 {
-    let s = &SECRET_24_56;
-    u64::from_le_bytes([
-        s[at],
-        s[at + 1],
-        s[at + 2],
-        s[at + 3],
-        s[at + 4],
-        s[at + 5],
-        s[at + 6],
-        s[at + 7],
-    ])
-}
-
-/// xxh3's flip of a block's low half, before the seed is added.
-const FLIP_LO: u64 = secret(0) ^ secret(8);
-/// xxh3's flip of a block's high half, before the seed is subtracted.
-const FLIP_HI: u64 = secret(16) ^ secret(24);
-/// xxh3's avalanche multiplier.
-const PRIME_MX1: u64 = 0x1656_6791_9E37_79F9;
 
 /// Words found and not yet hashed: where each starts and ends (exclusive),
 /// as offsets in the segment. A chunk's word starts and ends are packed in
@@ -337,11 +310,10 @@ fn blocks(segment: &[u8], starts: &[u32]) -> (__m512i, __m512i) {
 /// Each 64-bit lane's bytes reversed.
 #[target_feature(enable = "avx512f,avx512bw")]
 fn byte_swap(x: __m512i) -> __m512i {
-    const LOW: i64 = 0x0001_0203_0405_0607;
-    const HIGH: i64 = 0x0809_0A0B_0C0D_0E0F;
+    let [low, high] = BYTE_SWAP;
     _mm512_shuffle_epi8(
         x,
-        _mm512_set_epi64(HIGH, LOW, HIGH, LOW, HIGH, LOW, HIGH, LOW),
+        _mm512_set_epi64(high, low, high, low, high, low, high, low),
     )
 }
 
@@ -378,105 +350,10 @@ fn avalanche(x: __m512i) -> __m512i {
 
 #[cfg(test)]
 mod tests {
-    use super::super::shingle::push_word_hashes_scalar;
-    use super::*;
-
-    /// Word hashes and digit flags.
-    type Output = (Vec<u64>, Vec<bool>);
-
-    /// Both versions' output for `segment`, where the CPU runs this one.
-    fn both(segment: &[u8]) -> Option<(Output, Output)> {
-        if !available() {
-            return None;
-        }
-        let (mut h, mut d) = (Vec::new(), Vec::new());
-        push_word_hashes_scalar(segment, &mut h, &mut d);
-        let (mut vh, mut vd) = (vec![7], vec![true]);
-        // SAFETY: `available` checked the features.
-        unsafe { push_word_hashes(segment, &mut vh, &mut vd) };
-        // What was in the vectors stays first.
-        assert_eq!((vh.remove(0), vd.remove(0)), (7, true));
-        Some(((h, d), (vh, vd)))
-    }
+    use super::{available, push_word_hashes};
 
     #[test]
-    fn the_secret_is_xxh3s() {
-        // One word of each length, hashed the scalar way through the crate.
-        let text: Vec<u8> = (1..=16)
-            .flat_map(|l| {
-                (0..l)
-                    .map(move |i| b'a' + ((i * 7 + l) % 26) as u8)
-                    .chain([b' '])
-            })
-            .collect();
-        if let Some((scalar, vector)) = both(&text) {
-            assert_eq!(scalar.0.len(), 16);
-            assert_eq!(scalar, vector);
-        }
-    }
-
-    #[test]
-    fn same_hashes_as_the_scalar_version_on_random_segments() {
-        let mut next = crate::core::testing::xorshift(0x2545_F491_4F6C_DD1D);
-        let alphabet: &[u8] = b"abcxyz0189 \t\n\r\x0b\x0c\x01\x1f\x7f\xc3\xa9.,-";
-        for case in 0..20_000 {
-            let len = (next() % 300) as usize;
-            // Short words are common in prose, long ones rarer; every few
-            // cases a run of whitespace.
-            let mut seg = Vec::with_capacity(len + 32);
-            while seg.len() < len {
-                let word = 1 + (next() % if case % 7 == 0 { 40 } else { 12 }) as usize;
-                for _ in 0..word {
-                    seg.push(alphabet[(next() % alphabet.len() as u64) as usize]);
-                }
-                for _ in 0..1 + next() % 3 {
-                    seg.push(b" \t\n"[(next() % 3) as usize]);
-                }
-            }
-            seg.truncate(len);
-            if let Some((scalar, vector)) = both(&seg) {
-                assert_eq!(scalar, vector, "case {case}: {seg:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn words_at_the_chunk_edges_and_the_segments_end() {
-        // A word ending at or starting on every offset around 64 and 128,
-        // read from a longer buffer so that bytes follow the segment.
-        let buf: Vec<u8> = (0..200u8)
-            .map(|i| if i % 11 == 10 { b' ' } else { b'a' + i % 26 })
-            .collect();
-        for end in 0..buf.len() {
-            for start in [0, 1, 5, 60, 63, 64, 65, 127, 128] {
-                if start <= end {
-                    if let Some((scalar, vector)) = both(&buf[start..end]) {
-                        assert_eq!(scalar, vector, "{start}..{end}");
-                    }
-                }
-            }
-        }
-        // Dense words: up to 32 starts and ends in a chunk, and rounds
-        // that close with a word still open.
-        for unit in [&b"a "[..], b"ab ", b"a  ", b"a b  cd 9 "] {
-            let dense: Vec<u8> = unit.iter().copied().cycle().take(700).collect();
-            for len in [63, 64, 65, 127, 128, 129, 200, 257, 700] {
-                if let Some((scalar, vector)) = both(&dense[..len]) {
-                    assert_eq!(scalar, vector, "{unit:?} x {len}");
-                }
-            }
-        }
-        for text in [
-            &b""[..],
-            b" ",
-            b"a",
-            b"  a  ",
-            b"sixteen-letters!",
-            b"seventeen-letters",
-        ] {
-            if let Some((scalar, vector)) = both(text) {
-                assert_eq!(scalar, vector, "{text:?}");
-            }
-        }
+    fn same_hashes_as_the_scalar_version() {
+        crate::core::testing::check_word_hasher(available(), push_word_hashes);
     }
 }

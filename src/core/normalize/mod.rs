@@ -34,6 +34,8 @@ pub mod mojibake;
 pub mod segment;
 mod words;
 #[cfg(target_arch = "x86_64")]
+mod words_avx2;
+#[cfg(target_arch = "x86_64")]
 mod words_avx512;
 
 use std::borrow::Cow;

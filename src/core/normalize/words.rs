@@ -11,9 +11,10 @@
 //! which every byte is kept (letters, digits and single spaces: most of a
 //! text) is stored at once. Only chunks holding a dropped byte (the second
 //! byte of `, ` or `. `, a joining `.`) are written byte by byte. On a CPU
-//! with AVX-512 (BW and VBMI2), [`write_words`] runs the same rules on 64
-//! bytes at a time instead ([`super::words_avx512`]). The byte-at-a-time
-//! definition is kept in the tests as the reference for both.
+//! with AVX-512 (BW and VBMI2) or AVX2, [`write_words`] runs the same rules
+//! on 64 bytes at a time instead ([`super::words_avx512`],
+//! [`super::words_avx2`]). The byte-at-a-time definition is kept in the
+//! tests as the reference for all.
 
 use crate::core::swar::{in_range, splat, HIGH};
 
@@ -176,15 +177,22 @@ fn tail_chunk(segment: &[u8]) -> u64 {
 /// `buf` must be longer than `segment`: each byte gives at most one output
 /// byte, and one more may be stored as scratch. What lies in `buf` past the
 /// returned length is scratch. On a CPU with AVX-512 (BW and VBMI2) this is
-/// [`super::words_avx512`], 64 bytes at a time; elsewhere the eight-byte
-/// version, compiled per CPU level (see [`crate::core`]). Both give the
+/// [`super::words_avx512`], 64 bytes at a time; on one with AVX2,
+/// [`super::words_avx2`], 64 bytes at a time too; elsewhere the eight-byte
+/// version, compiled per CPU level (see [`crate::core`]). All give the
 /// same bytes.
 pub fn write_words(segment: &[u8], buf: &mut [u8]) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
-    if super::words_avx512::available() {
-        // SAFETY: `available` checked that the CPU has the features the
-        // function is compiled for.
-        return unsafe { super::words_avx512::write_words(segment, buf) };
+    {
+        if super::words_avx512::available() {
+            // SAFETY: `available` checked that the CPU has the features the
+            // function is compiled for.
+            return unsafe { super::words_avx512::write_words(segment, buf) };
+        }
+        if super::words_avx2::available() {
+            // SAFETY: as above.
+            return unsafe { super::words_avx2::write_words(segment, buf) };
+        }
     }
     write_words_swar(segment, buf)
 }
