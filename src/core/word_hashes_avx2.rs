@@ -72,25 +72,30 @@ impl Words {
     }
 
     /// Hashes the first `count` words four at a time and appends them.
+    /// The vectors grow by `count` exactly (the callers size them for an
+    /// article's words): whole fours are written in place, the rest
+    /// through a copy.
     #[target_feature(enable = "avx2")]
     fn hash(&self, count: usize, segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
-        // Slots for whole fours written in place, then cut back to `count`.
         let (h, d) = (hashes.len(), numeric.len());
-        hashes.resize(h + count.next_multiple_of(4), 0);
-        numeric.resize(d + count.next_multiple_of(4), false);
-        let groups = hashes[h..]
-            .chunks_exact_mut(4)
-            .zip(numeric[d..].chunks_exact_mut(4));
+        hashes.resize(h + count, 0);
+        numeric.resize(d + count, false);
+        let groups = hashes[h..].chunks_mut(4).zip(numeric[d..].chunks_mut(4));
         for (k, (out, flags)) in groups.enumerate() {
-            let out: &mut [u64; 4] = out.try_into().expect("four slots");
-            let live = low_bits(count - 4 * k) as u8 & 0xF;
-            let digits = hash4(segment, self, 4 * k, live, out);
+            let live = low_bits(out.len()) as u8;
+            let digits = match <&mut [u64; 4]>::try_from(&mut *out) {
+                Ok(four) => hash4(segment, self, 4 * k, live, four),
+                Err(_) => {
+                    let mut four = [0; 4];
+                    let digits = hash4(segment, self, 4 * k, live, &mut four);
+                    out.copy_from_slice(&four[..out.len()]);
+                    digits
+                }
+            };
             for (j, flag) in flags.iter_mut().enumerate() {
                 *flag = digits >> j & 1 == 1;
             }
         }
-        hashes.truncate(h + count);
-        numeric.truncate(d + count);
     }
 }
 
