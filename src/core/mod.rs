@@ -41,6 +41,8 @@ mod word_hashes_avx2;
 #[cfg(target_arch = "x86_64")]
 mod word_hashes_avx512;
 #[cfg(target_arch = "x86_64")]
+mod word_rounds;
+#[cfg(target_arch = "x86_64")]
 mod xxh3_block;
 
 pub use lsh::{BandKey, LshParams};

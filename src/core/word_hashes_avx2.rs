@@ -10,13 +10,10 @@
 //! together; the 128-bit product and the 64-bit avalanche multiply are
 //! built from 32×32→64-bit multiplies, AVX2 having no wider ones.
 //!
-//! Words are found as in the AVX-512 version: a 64-byte chunk's whitespace
-//! is one mask, its word starts and ends are two masks derived from it, and
-//! their bits are listed as offsets (here with a count of trailing zeros
-//! each, eight a step, AVX2 having no byte compress); a word is the start
-//! and the end at the same index. Once a round of 32 words is listed it is
-//! hashed. A word longer than 16 bytes, or any word of a segment shorter
-//! than 16, is hashed by the scalar code in its lane's place.
+//! Words are found as in the AVX-512 version, and the round of words and
+//! its bookkeeping are shared with it ([`super::word_rounds`]); here a
+//! chunk's word starts and ends are listed with a count of trailing zeros
+//! each, eight a step, AVX2 having no byte compress.
 //!
 //! Its `unsafe`: loads and stores through pointers (the 32-byte halves of
 //! a chunk, the 16-byte blocks, the offset lists), each kept inside its
@@ -35,8 +32,8 @@ use std::arch::x86_64::{
 };
 
 use super::avx2::{in_range, splat, splat64};
-use super::shingle::word_hash;
 use super::swar::low_bits;
+use super::word_rounds::Words;
 use super::xxh3_block::{BYTE_SWAP, FLIP_HI, FLIP_LO, PRIME_MX1};
 
 /// Whether this CPU can run [`push_word_hashes`] (AVX2, BMI1 and BMI2).
@@ -45,58 +42,6 @@ pub(super) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("bmi1")
         && std::arch::is_x86_feature_detected!("bmi2")
-}
-
-/// Words found and not yet hashed: where each starts and ends (exclusive),
-/// as offsets in the segment. A chunk's word starts and ends are listed in
-/// eight at a time, and once a round of [`Words::ROUND`] words is complete
-/// they are hashed four at a time.
-struct Words {
-    starts: [u32; Words::CAP],
-    ends: [u32; Words::CAP],
-}
-
-impl Words {
-    /// Complete words that make a round.
-    const ROUND: usize = 32;
-    /// Room for a round less one and a word still open (32 at most), then
-    /// one chunk's 32 starts or ends at most, listed in whole eights.
-    const CAP: usize = 64;
-
-    /// An empty round.
-    const fn new() -> Self {
-        Words {
-            starts: [0; Words::CAP],
-            ends: [0; Words::CAP],
-        }
-    }
-
-    /// Hashes the first `count` words four at a time and appends them.
-    /// The vectors grow by `count` exactly (the callers size them for an
-    /// article's words): whole fours are written in place, the rest
-    /// through a copy.
-    #[target_feature(enable = "avx2")]
-    fn hash(&self, count: usize, segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
-        let (h, d) = (hashes.len(), numeric.len());
-        hashes.resize(h + count, 0);
-        numeric.resize(d + count, false);
-        let groups = hashes[h..].chunks_mut(4).zip(numeric[d..].chunks_mut(4));
-        for (k, (out, flags)) in groups.enumerate() {
-            let live = low_bits(out.len()) as u8;
-            let digits = match <&mut [u64; 4]>::try_from(&mut *out) {
-                Ok(four) => hash4(segment, self, 4 * k, live, four),
-                Err(_) => {
-                    let mut four = [0; 4];
-                    let digits = hash4(segment, self, 4 * k, live, &mut four);
-                    out.copy_from_slice(&four[..out.len()]);
-                    digits
-                }
-            };
-            for (j, flag) in flags.iter_mut().enumerate() {
-                *flag = digits >> j & 1 == 1;
-            }
-        }
-    }
 }
 
 /// Writes the offsets `base + i` of the bits `i` set in `mask` to `to`, in
@@ -125,10 +70,6 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
     let n = segment.len();
     assert!(u32::try_from(n).is_ok(), "segment of 4 GiB or more");
     let mut words = Words::new();
-    // Starts and ends found so far: each end closes the word of the start
-    // at the same index, and there may be one start more (a word still
-    // open).
-    let (mut starts, mut ends) = (0, 0);
     // Whether the byte before the chunk is whitespace, in bit 0 (the
     // segment's start counts as whitespace).
     let mut before = 1u64;
@@ -143,22 +84,20 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
         before = ws >> 63;
         // Fits: the segment is under 4 GiB.
         let base = (64 * k) as u32;
-        starts += list_bits(&mut words.starts[starts..], !ws & prev, base);
-        ends += list_bits(&mut words.ends[ends..], ws & !prev, base);
-        if ends >= Words::ROUND {
-            words.hash(ends, segment, hashes, numeric);
-            // The word still open, if any, comes first in the next round.
-            words.starts[0] = words.starts[ends];
-            starts -= ends;
-            ends = 0;
+        words.open += list_bits(&mut words.starts[words.open..], !ws & prev, base);
+        words.closed += list_bits(&mut words.ends[words.closed..], ws & !prev, base);
+        if words.round_complete() {
+            words.append(hashes, numeric, |at, live, out| {
+                hash4(segment, &words, at, live, out)
+            });
+            words.next_round();
         }
     }
-    if starts > ends {
-        // The last word runs to the end of a whole last chunk.
-        words.ends[ends] = n as u32;
-        ends += 1;
-    }
-    words.hash(ends, segment, hashes, numeric);
+    // Fits: the segment is under 4 GiB.
+    words.close_at(n as u32);
+    words.append(hashes, numeric, |at, live, out| {
+        hash4(segment, &words, at, live, out)
+    });
 }
 
 /// The ASCII whitespace (as [`u8::is_ascii_whitespace`]: space, tab, line
@@ -295,16 +234,7 @@ fn hash4(segment: &[u8], words: &Words, at: usize, live: u8, out: &mut [u64; 4])
     unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), h) };
 
     // The rest by the scalar code.
-    let mut slow = live & !fits;
-    while slow != 0 {
-        let j = slow.trailing_zeros() as usize;
-        slow &= slow - 1;
-        let word = &segment[starts[j] as usize..ends[j] as usize];
-        out[j] = word_hash(word);
-        if word.iter().any(u8::is_ascii_digit) {
-            digits |= 1 << j;
-        }
-    }
+    words.hash_slow_lanes(segment, at, live & !fits, out, &mut digits);
     digits
 }
 

@@ -15,11 +15,13 @@
 //! hashed. A word longer than 16 bytes, or any word of a segment shorter
 //! than 16, is hashed by the scalar code in its lane's place.
 //!
+//! The round of words and its bookkeeping are shared with the AVX2 version
+//! ([`super::word_rounds`]).
+//!
 //! Its `unsafe`: loads and stores through pointers (a masked 64-byte load,
 //! the 16-byte blocks, the offset lists), each kept inside its slice by a
-//! mask or a bound; a reinterpretation of bytes known to be 0 or 1 as
-//! `bool`s; and the call into a function compiled for features the caller
-//! has checked ([`available`]). The tests compare it with the scalar
+//! mask or a bound; and the call into a function compiled for features the
+//! caller has checked ([`available`]). The tests compare it with the scalar
 //! version wherever the CPU has the features.
 
 use std::arch::x86_64::{
@@ -33,12 +35,12 @@ use std::arch::x86_64::{
     _mm512_shuffle_epi8, _mm512_slli_epi64, _mm512_sllv_epi64, _mm512_srli_epi64,
     _mm512_srlv_epi64, _mm512_storeu_epi32, _mm512_storeu_epi64, _mm512_sub_epi64,
     _mm512_test_epi64_mask, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _mm512_xor_si512,
-    _mm_loadu_si128, _pdep_u64,
+    _mm_loadu_si128,
 };
 
 use super::avx512::{in_range, splat};
-use super::shingle::word_hash;
 use super::swar::low_bits;
+use super::word_rounds::Words;
 use super::xxh3_block::{BYTE_SWAP, FLIP_HI, FLIP_LO, PRIME_MX1};
 
 /// Whether this CPU can run [`push_word_hashes`] (AVX-512 F, BW, DQ and
@@ -50,52 +52,6 @@ pub(super) fn available() -> bool {
         && std::arch::is_x86_feature_detected!("avx512dq")
         && std::arch::is_x86_feature_detected!("avx512vbmi2")
         && std::arch::is_x86_feature_detected!("bmi2")
-}
-
-/// Words found and not yet hashed: where each starts and ends (exclusive),
-/// as offsets in the segment. A chunk's word starts and ends are packed in
-/// with `vpcompressb`, sixteen offsets a store, and once a round of
-/// [`Words::ROUND`] words is complete they are hashed eight at a time.
-struct Words {
-    starts: [u32; Words::CAP],
-    ends: [u32; Words::CAP],
-}
-
-impl Words {
-    /// Complete words that make a round.
-    const ROUND: usize = 32;
-    /// Room for a round less one, a word still open, and one chunk's 32
-    /// starts or ends at most.
-    const CAP: usize = 64;
-
-    /// An empty round.
-    const fn new() -> Self {
-        Words {
-            starts: [0; Words::CAP],
-            ends: [0; Words::CAP],
-        }
-    }
-
-    /// Hashes the first `count` words eight at a time and appends them.
-    #[target_feature(enable = "avx512f,avx512bw,avx512dq,bmi2")]
-    fn hash(&self, count: usize, segment: &[u8], hashes: &mut Vec<u64>, numeric: &mut Vec<bool>) {
-        for at in (0..count).step_by(8) {
-            let k = (count - at).min(8);
-            // Eight slots written in place, then cut back to the `k` words.
-            let (h, d) = (hashes.len(), numeric.len());
-            hashes.extend_from_slice(&[0; 8]);
-            numeric.extend_from_slice(&[false; 8]);
-            let out: &mut [u64; 8] = (&mut hashes[h..]).try_into().expect("eight slots");
-            let digits = hash8(segment, self, at, low_bits(k) as __mmask8, out);
-            // One byte a lane, 0 or 1.
-            let bytes = _pdep_u64(u64::from(digits), 0x0101_0101_0101_0101).to_le_bytes();
-            // SAFETY: each byte is 0 or 1, `false` or `true`.
-            let numbers = unsafe { std::mem::transmute::<[u8; 8], [bool; 8]>(bytes) };
-            numeric[d..].copy_from_slice(&numbers);
-            hashes.truncate(h + k);
-            numeric.truncate(d + k);
-        }
-    }
 }
 
 /// Writes the offsets `base + i` of the bits `i` set in `mask` to
@@ -139,10 +95,6 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
     let n = segment.len();
     assert!(u32::try_from(n).is_ok(), "segment of 4 GiB or more");
     let mut words = Words::new();
-    // Starts and ends found so far: each end closes the word of the start
-    // at the same index, and there may be one start more (a word still
-    // open).
-    let (mut starts, mut ends) = (0, 0);
     // Whether the byte before the chunk is whitespace, in bit 0 (the
     // segment's start counts as whitespace).
     let mut before = 1u64;
@@ -159,23 +111,21 @@ pub(super) fn push_word_hashes(segment: &[u8], hashes: &mut Vec<u64>, numeric: &
         before = ws >> 63;
         // `at` fits: the segment is under 4 GiB.
         let base = at as u32;
-        starts += put_offsets(&mut words.starts, starts, !ws & prev, base);
-        ends += put_offsets(&mut words.ends, ends, ws & !prev, base);
-        if ends >= Words::ROUND {
-            words.hash(ends, segment, hashes, numeric);
-            // The word still open, if any, comes first in the next round.
-            words.starts[0] = words.starts[ends];
-            starts -= ends;
-            ends = 0;
+        words.open += put_offsets(&mut words.starts, words.open, !ws & prev, base);
+        words.closed += put_offsets(&mut words.ends, words.closed, ws & !prev, base);
+        if words.round_complete() {
+            words.append(hashes, numeric, |at, live, out| {
+                hash8(segment, &words, at, live, out)
+            });
+            words.next_round();
         }
         at += 64;
     }
-    if starts > ends {
-        // The last word runs to the end of a whole last chunk.
-        words.ends[ends] = n as u32;
-        ends += 1;
-    }
-    words.hash(ends, segment, hashes, numeric);
+    // Fits: the segment is under 4 GiB.
+    words.close_at(n as u32);
+    words.append(hashes, numeric, |at, live, out| {
+        hash8(segment, &words, at, live, out)
+    });
 }
 
 /// The ASCII whitespace (as [`u8::is_ascii_whitespace`]: space, tab, line
@@ -261,16 +211,7 @@ fn hash8(segment: &[u8], words: &Words, at: usize, live: __mmask8, out: &mut [u6
     unsafe { _mm512_storeu_epi64(out.as_mut_ptr().cast(), h) };
 
     // The rest by the scalar code.
-    let mut slow = live & !fits;
-    while slow != 0 {
-        let j = slow.trailing_zeros() as usize;
-        slow &= slow - 1;
-        let word = &segment[starts[j] as usize..ends[j] as usize];
-        out[j] = word_hash(word);
-        if word.iter().any(u8::is_ascii_digit) {
-            digits |= 1 << j;
-        }
-    }
+    words.hash_slow_lanes(segment, at, live & !fits, out, &mut digits);
     digits
 }
 
