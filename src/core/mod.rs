@@ -50,6 +50,5 @@ pub use minhash::{MinHasher, Signature};
 pub use normalize::normalize;
 pub use shingle::{ShingleSet, Shingler};
 
-/// Helpers shared by the core's tests.
 #[cfg(test)]
 pub(crate) mod testing;

@@ -13,6 +13,7 @@
 //! feature-enabled code.
 
 use super::shingle::word_hash;
+use super::swar::low_bits;
 
 /// Words found and not yet hashed: where each starts and ends (exclusive),
 /// as offsets in the segment, and how many starts and ends are listed. Each
@@ -95,7 +96,7 @@ impl Words {
         let groups = hashes[h..].chunks_mut(W).zip(numeric[d..].chunks_mut(W));
         for (k, (out, flags)) in groups.enumerate() {
             // At most eight lanes: `W` is four or eight.
-            let live = (1u16 << out.len()).wrapping_sub(1) as u8;
+            let live = low_bits(out.len()) as u8;
             let digits = match <&mut [u64; W]>::try_from(&mut *out) {
                 Ok(whole) => group(W * k, live, whole),
                 Err(_) => {
