@@ -59,6 +59,11 @@ struct BenchGrpcArgs {
     /// Target requests per second in total, unary only (0 = as fast as possible).
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
+    /// Write every request's times here as CSV (client, due, sent, answered,
+    /// latency, timer lateness, ok; microseconds from the start), for
+    /// looking into a tail.
+    #[arg(long, value_name = "PATH")]
+    latencies: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -607,6 +612,20 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
         p99 as f64 / 1e3,
         max as f64 / 1e3
     );
+    if let Some([p50, _, p99, max]) = r.timer_late_us {
+        println!(
+            "pacing: the client's timer sent requests late by p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (not counted in the latency)",
+            p50 as f64 / 1e3,
+            p99 as f64 / 1e3,
+            max as f64 / 1e3
+        );
+    }
+    if let Some(path) = &args.latencies {
+        let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let file = std::fs::File::create(path).map_err(failed)?;
+        syndetect::bench::pacing::write_times(std::io::BufWriter::new(file), &r.requests)
+            .map_err(failed)?;
+    }
     Ok(())
 }
 

@@ -7,14 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::Mutex;
 
+use super::pacing::{ExactTimer, Paced, RequestTimes};
 use crate::eval::LabeledArticle;
 use crate::grpc::pb::{self, syndetect_client::SyndetectClient};
-
-/// How late tokio's timer may wake a paced client without that counting as
-/// the client falling behind.
-const TIMER_SLACK: Duration = Duration::from_millis(2);
 
 /// How the corpus is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +34,16 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Bytes of text sent.
     pub bytes: usize,
-    /// Latency percentiles in microseconds: p50, p90, p99, max (unary only;
-    /// for streams, the time from sending an article to its verdict).
+    /// Latency percentiles in microseconds: p50, p90, p99, max. Unary:
+    /// from sending a request (from when it was due, when paced: see
+    /// [`super::pacing`]) to its answer; streams: from sending an article
+    /// to its verdict.
     pub latency_us: [u64; 4],
+    /// Paced runs: percentiles (as `latency_us`) of how late the client's
+    /// timer sent the requests, which the latency does not count.
+    pub timer_late_us: Option<[u64; 4]>,
+    /// Every request's times, in the order answered per client.
+    pub requests: Vec<RequestTimes>,
 }
 
 impl LoadReport {
@@ -125,8 +128,9 @@ fn progress(len: usize, quiet: bool) -> ProgressBar {
 /// Sends `corpus` to the server at `addr` with `clients` concurrent clients.
 /// With `rate > 0` (unary only), requests are paced to about `rate` per
 /// second in total, evenly spaced (the clients take turns), from the moment
-/// every client is connected (open loop: when a client falls behind its
-/// schedule, latency counts from the scheduled send time).
+/// every client is connected, and latency counts from when each request was
+/// due, as [`super::pacing`] describes (open loop: a slow answer delays the
+/// requests behind it, the client's own timer does not).
 /// Ids are prefixed with `run` so that repeated runs do not collide.
 pub async fn run(
     addr: &str,
@@ -140,8 +144,6 @@ pub async fn run(
     let clients = clients.max(1);
     let bytes = corpus.iter().map(|a| a.text.len() + a.title.len()).sum();
     let bar = progress(corpus.len(), quiet);
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(corpus.len())));
-    let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Every client connects and has its requests ready before the clock
     // starts: a paced client that started late would count its set-up as
     // latency.
@@ -156,86 +158,130 @@ pub async fn run(
             .collect();
         ready.push((client, share));
     }
+    let paced = rate > 0.0 && mode == Mode::Unary;
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
-    for (c, (mut client, share)) in ready.into_iter().enumerate() {
-        let (bar, latencies, errors) = (bar.clone(), Arc::clone(&latencies), Arc::clone(&errors));
-        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(clients as f64 / rate));
+    for (c, (client, share)) in ready.into_iter().enumerate() {
+        let bar = bar.clone();
         // Clients take turns: client `c` sends `c / rate` after client 0, so
         // the requests arrive evenly, not in bursts of `clients`.
-        let offset = Duration::from_secs_f64(if rate > 0.0 { c as f64 / rate } else { 0.0 });
+        let pace = paced.then(|| Pace {
+            first: Duration::from_secs_f64(c as f64 / rate),
+            every: Duration::from_secs_f64(clients as f64 / rate),
+        });
         tasks.push(tokio::spawn(async move {
-            let mut mine = Vec::with_capacity(share.len());
             match mode {
-                Mode::Unary => {
-                    for (i, req) in share.into_iter().enumerate() {
-                        let scheduled = match interval {
-                            Some(every) => {
-                                let at = start + offset + every * i as u32;
-                                tokio::time::sleep_until(at.into()).await;
-                                // The timer wakes up to a millisecond late: count
-                                // from the real send unless the client fell behind
-                                // its schedule (then from the schedule, so that a
-                                // backlog shows in the latency).
-                                let now = Instant::now();
-                                if now > at + TIMER_SLACK {
-                                    at
-                                } else {
-                                    now
-                                }
-                            }
-                            None => Instant::now(),
-                        };
-                        if client.ingest(req).await.is_err() {
-                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        mine.push(scheduled.elapsed().as_micros() as u64);
-                        bar.inc(1);
-                    }
-                }
-                Mode::Stream => {
-                    let n = share.len();
-                    let sent = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
-                    let sent_in = Arc::clone(&sent);
-                    let outbound = tokio_stream::iter(share.into_iter().inspect(move |_| {
-                        if let Ok(mut s) = sent_in.lock() {
-                            s.push(Instant::now());
-                        }
-                    }));
-                    let mut inbound = client.ingest_stream(outbound).await?.into_inner();
-                    let mut i = 0;
-                    while let Some(v) = inbound.message().await? {
-                        if v.error.is_some() {
-                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        let at = sent.lock().ok().and_then(|s| s.get(i).copied());
-                        mine.push(at.map_or(0, |t| t.elapsed().as_micros() as u64));
-                        i += 1;
-                        bar.inc(1);
-                    }
-                }
+                Mode::Unary => unary(client, c, share, start, pace, &bar).await,
+                Mode::Stream => stream(client, c, share, start, &bar).await,
             }
-            latencies.lock().await.extend(mine);
-            Ok::<(), LoadError>(())
         }));
     }
+    let mut requests = Vec::with_capacity(corpus.len());
     for t in tasks {
         match t.await {
-            Ok(result) => result?,
+            Ok(result) => requests.extend(result?),
             Err(e) => return Err(LoadError::Call(tonic::Status::internal(e.to_string()))),
         }
     }
     let elapsed = start.elapsed();
     bar.finish_and_clear();
-    let lat = std::mem::take(&mut *latencies.lock().await);
+    let micros = |d: Duration| d.as_micros() as u64;
     Ok(LoadReport {
         mode,
-        articles: lat.len(),
-        errors: errors.load(std::sync::atomic::Ordering::Relaxed),
+        articles: requests.len(),
+        errors: requests.iter().filter(|r| !r.ok).count(),
         elapsed,
         bytes,
-        latency_us: percentiles(lat),
+        latency_us: percentiles(requests.iter().map(|r| micros(r.latency)).collect()),
+        timer_late_us: paced
+            .then(|| percentiles(requests.iter().map(|r| micros(r.timer_late)).collect())),
+        requests,
     })
+}
+
+/// A paced client's schedule: its first request is due `first` after the
+/// start, the next ones `every` apart.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    first: Duration,
+    every: Duration,
+}
+
+/// One client's unary requests, one at a time, paced when `pace` is given.
+async fn unary(
+    mut client: SyndetectClient<tonic::transport::Channel>,
+    c: usize,
+    share: Vec<pb::IngestRequest>,
+    start: Instant,
+    pace: Option<Pace>,
+    bar: &ProgressBar,
+) -> Result<Vec<RequestTimes>, LoadError> {
+    let mut timer = ExactTimer::default();
+    let mut times = Vec::with_capacity(share.len());
+    for (i, req) in share.into_iter().enumerate() {
+        let due = pace.map(|p| p.first + p.every * i as u32);
+        if let Some(due) = due {
+            tokio::time::sleep_until((start + due).into()).await;
+        }
+        let sent = start.elapsed();
+        let ok = client.ingest(req).await.is_ok();
+        let answered = start.elapsed();
+        let counted = match due {
+            Some(due) => timer.paced(due, sent, answered),
+            None => Paced {
+                latency: answered.saturating_sub(sent),
+                timer_late: Duration::ZERO,
+            },
+        };
+        times.push(RequestTimes {
+            client: c,
+            due,
+            sent,
+            answered,
+            latency: counted.latency,
+            timer_late: counted.timer_late,
+            ok,
+        });
+        bar.inc(1);
+    }
+    Ok(times)
+}
+
+/// One client's stream: every article sent as fast as the stream takes
+/// them, each timed from its sending to its verdict.
+async fn stream(
+    mut client: SyndetectClient<tonic::transport::Channel>,
+    c: usize,
+    share: Vec<pb::IngestRequest>,
+    start: Instant,
+    bar: &ProgressBar,
+) -> Result<Vec<RequestTimes>, LoadError> {
+    let n = share.len();
+    let sent = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
+    let sent_in = Arc::clone(&sent);
+    let outbound = tokio_stream::iter(share.into_iter().inspect(move |_| {
+        if let Ok(mut s) = sent_in.lock() {
+            s.push(start.elapsed());
+        }
+    }));
+    let mut inbound = client.ingest_stream(outbound).await?.into_inner();
+    let mut times = Vec::with_capacity(n);
+    while let Some(v) = inbound.message().await? {
+        let answered = start.elapsed();
+        let at = sent.lock().ok().and_then(|s| s.get(times.len()).copied());
+        let sent = at.unwrap_or(answered);
+        times.push(RequestTimes {
+            client: c,
+            due: None,
+            sent,
+            answered,
+            latency: answered.saturating_sub(sent),
+            timer_late: Duration::ZERO,
+            ok: v.error.is_none(),
+        });
+        bar.inc(1);
+    }
+    Ok(times)
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@
 pub mod corpus;
 pub mod grpc;
 pub mod local;
+pub mod pacing;
