@@ -6,6 +6,7 @@
 pub mod convert;
 pub mod service;
 pub mod status;
+mod workers;
 
 /// Generated protobuf and tonic code for `syndetect.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

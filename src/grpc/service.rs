@@ -1,23 +1,26 @@
 //! Thin handlers: request → core types → index → response. The index's
 //! errors become statuses through `grpc::status`.
 //!
-//! Where the index work runs: a small request against an in-memory index
-//! (tens of microseconds of CPU, no disk) runs on the async worker that
-//! received it, which saves two thread hand-offs a request (about a fifth of
-//! the unary throughput); anything that may take long (a large article, a
-//! stream batch) or touch the disk (a data directory) goes to tokio's
-//! blocking pool, so the reactor never waits on it.
+//! Where the index work runs: at most `workers` operations at once
+//! (`super::workers`). A small request against an in-memory index (tens of
+//! microseconds of CPU, no disk) runs on the async worker that received it
+//! when a slot is free at once, which saves two thread hand-offs a request
+//! (about a fifth of the unary throughput); anything that may take long (a
+//! large article, a stream batch) or touch the disk (a data directory), and
+//! any request that finds every slot busy, goes to tokio's blocking pool in
+//! its turn, so the reactor never waits on it.
 
 use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::{FutureExt, Stream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{failed_item, request_parts};
 use super::pb;
+use super::workers::Workers;
 use crate::error::{Error, Result};
 use crate::index::{Index, PendingSync};
 use crate::storage::Store;
@@ -36,25 +39,25 @@ const INLINE_BYTES: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct SyndetectService<S: Store> {
     index: Arc<Index<S>>,
-    cpu: Arc<Semaphore>,
+    workers: Arc<Workers>,
 }
 
 impl<S: Store> Clone for SyndetectService<S> {
     fn clone(&self) -> Self {
         SyndetectService {
             index: Arc::clone(&self.index),
-            cpu: Arc::clone(&self.cpu),
+            workers: Arc::clone(&self.workers),
         }
     }
 }
 
 impl<S: Store> SyndetectService<S> {
     /// A service running at most `workers` index operations at once (the rest
-    /// wait their turn), each on tokio's blocking pool.
+    /// wait their turn, in arrival order).
     pub fn new(index: Arc<Index<S>>, workers: usize) -> Self {
         SyndetectService {
             index,
-            cpu: Arc::new(Semaphore::new(workers.max(1))),
+            workers: Workers::new(workers),
         }
     }
 
@@ -64,8 +67,9 @@ impl<S: Store> SyndetectService<S> {
         bytes <= INLINE_BYTES && self.index.data_dir().is_none()
     }
 
-    /// Runs index work, on the async worker when `inline`, else on the
-    /// blocking pool; at most `workers` at once either way. A panic in it
+    /// Runs index work, on the async worker when `inline` and a slot of
+    /// the budget is free at once, else on the blocking pool in its turn;
+    /// at most `workers` at once either way ([`Workers`]). A panic in it
     /// becomes `INTERNAL`; the index stays whole (writes happen last, under
     /// locks that are released on unwind).
     async fn run<T, F>(&self, inline: bool, work: F) -> Result<T, Status>
@@ -73,33 +77,29 @@ impl<S: Store> SyndetectService<S> {
         T: Send + 'static,
         F: FnOnce(&Index<S>) -> Result<T> + Send + 'static,
     {
-        let permit = Arc::clone(&self.cpu)
-            .acquire_owned()
-            .await
-            .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let index = Arc::clone(&self.index);
-        let panicked = |message: String| {
-            tracing::error!("a request panicked: {message}");
-            Err(Status::internal(
-                "the request failed on a bug in the server (it panicked); the index was not changed",
-            ))
+        let work = move || work(&index);
+        let here = if inline {
+            self.workers.try_run_here(work)
+        } else {
+            Err(work)
         };
-        if inline {
-            let _permit = permit;
-            return match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&index))) {
-                Ok(result) => result.map_err(Status::from),
-                Err(payload) => panicked(panic_message(payload.as_ref())),
-            };
-        }
-        let joined = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&index)
-        })
-        .await;
-        match joined {
+        let outcome = match here {
+            Ok(outcome) => outcome,
+            Err(work) => self
+                .workers
+                .submit(work)
+                .await
+                .map_err(|_| Status::unavailable("the server is shutting down"))?,
+        };
+        match outcome {
             Ok(result) => result.map_err(Status::from),
-            Err(e) if e.is_panic() => panicked(e.to_string()),
-            Err(_) => Err(Status::cancelled("the request was cancelled")),
+            Err(message) => {
+                tracing::error!("a request panicked: {message}");
+                Err(Status::internal(
+                    "the request failed on a bug in the server (it panicked); the index was not changed",
+                ))
+            }
         }
     }
 
@@ -159,15 +159,6 @@ impl<S: Store> SyndetectService<S> {
             .await?;
         Ok(verdict.into())
     }
-}
-
-/// What a panic said, when it said it with a string.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 type VerdictStream = Pin<Box<dyn Stream<Item = Result<pb::Verdict, Status>> + Send>>;
