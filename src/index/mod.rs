@@ -34,8 +34,13 @@ use crate::storage::{Detail, MemoryStore, Record, Store};
 use stripes::Stripes;
 
 /// Lock stripes: enough that concurrent ingests of unrelated articles rarely
-/// wait on each other.
-const STRIPES: usize = 4096;
+/// wait on each other. An ingest with the defaults takes 49 stripes (32
+/// bands, 16 lead keys, its id), so two at once share one with probability
+/// about `1 - exp(-49² / STRIPES)`: 44% with 4,096 stripes, where the
+/// stream's two ingest threads parked on each other's stripes 1,400 times in
+/// 20,000 articles; 3.6% with 65,536 (64 KB of one-byte locks), which made
+/// the stream with the defaults 5% faster and a lone ingest no slower.
+const STRIPES: usize = 1 << 16;
 
 /// Per-request overrides of the configured decision (all optional).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

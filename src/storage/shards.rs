@@ -7,7 +7,8 @@
 //!
 //! Locks are few on purpose. An article reads and writes dozens of keys at
 //! once, each a likely cache miss; the `_many` methods visit its keys lock by
-//! lock, taking each lock once, so the misses under one lock overlap, but
+//! lock, taking each lock once (those free at once first, then the ones
+//! another thread held), so the misses under one lock overlap, but
 //! not across locks: taking a lock is a locked instruction, a full fence on
 //! x86, which waits for the misses before it. So there are only as many
 //! locks as writers need not to meet often: twice the machine's threads,
@@ -127,25 +128,42 @@ impl<T: Touch> Sharded<T> {
     }
 
     /// Calls `f(i, table, low)` for every `keys[i]`, each lock taken once;
-    /// keys under one lock are visited in their order in `keys`.
+    /// keys under one lock are visited in their order in `keys`, the locks
+    /// free at once first (see [`Sharded::for_each_lock`]).
     pub(crate) fn read_many(&self, keys: &[u64], mut f: impl FnMut(usize, &T, u32)) {
-        self.for_each_lock(keys, |lock, group| {
-            let tables = self.locks[lock].read();
+        self.for_each_lock(keys, |lock, group, wait| {
+            let tables = if wait {
+                self.locks[lock].read()
+            } else {
+                match self.locks[lock].try_read() {
+                    Some(tables) => tables,
+                    None => return false,
+                }
+            };
             touch_all(&tables, group);
             for &(i, p) in group {
                 f(i, &tables[p.table], p.low);
             }
+            true
         });
     }
 
     /// As [`Sharded::read_many`], with the tables writable.
     pub(crate) fn write_many(&self, keys: &[u64], mut f: impl FnMut(usize, &mut T, u32)) {
-        self.for_each_lock(keys, |lock, group| {
-            let mut tables = self.locks[lock].write();
+        self.for_each_lock(keys, |lock, group, wait| {
+            let mut tables = if wait {
+                self.locks[lock].write()
+            } else {
+                match self.locks[lock].try_write() {
+                    Some(tables) => tables,
+                    None => return false,
+                }
+            };
             touch_all(&tables, group);
             for &(i, p) in group {
                 f(i, &mut tables[p.table], p.low);
             }
+            true
         });
     }
 
@@ -186,9 +204,20 @@ fn touch_all<T: Touch>(tables: &[T], group: &[(usize, Place)]) {
 }
 
 impl<T> Sharded<T> {
-    /// Groups `keys` by lock: calls `f(lock, [(position in keys, place)])`
-    /// once per lock they use, positions in increasing order.
-    fn for_each_lock(&self, keys: &[u64], mut f: impl FnMut(usize, &[(usize, Place)])) {
+    /// Groups `keys` by lock and calls `visit(lock, [(position in keys,
+    /// place)], wait)` for each lock they use, positions in increasing
+    /// order, until it returns true. The first round goes through the locks
+    /// in order with `wait` false, for `visit` to skip a lock another thread
+    /// holds (return false); a second round comes back to the skipped ones
+    /// with `wait` true, to block on them. Two threads writing at once then
+    /// mostly work under different locks instead of one parking behind the
+    /// other: with four locks and two ingest threads, a stream's threads
+    /// had slept on these locks 1,600 times in 20,000 articles.
+    fn for_each_lock(
+        &self,
+        keys: &[u64],
+        mut visit: impl FnMut(usize, &[(usize, Place)], bool) -> bool,
+    ) {
         let locks = self.locks.len();
         // A counting sort by lock: stable, so keys under one lock keep their order.
         let mut start = [0usize; MAX_LOCKS + 1];
@@ -205,11 +234,17 @@ impl<T> Sharded<T> {
             placed[next[p.lock]] = (i, p);
             next[p.lock] += 1;
         }
+        let mut skipped = 0u64;
         for lock in 0..locks {
             let group = &placed[start[lock]..start[lock + 1]];
-            if !group.is_empty() {
-                f(lock, group);
+            if !group.is_empty() && !visit(lock, group, false) {
+                skipped |= 1 << lock;
             }
+        }
+        while skipped != 0 {
+            let lock = skipped.trailing_zeros() as usize;
+            skipped &= skipped - 1;
+            visit(lock, &placed[start[lock]..start[lock + 1]], true);
         }
     }
 }
@@ -249,6 +284,39 @@ mod tests {
         assert_eq!(lock_bits_for(8), 4);
         assert_eq!(lock_bits_for(32), 6);
         assert_eq!(lock_bits_for(1000), 6);
+    }
+
+    #[test]
+    fn many_visits_a_lock_held_elsewhere_last() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let sharded: Sharded<Vec<u32>> = Sharded::with_lock_bits(2);
+        // Two keys under each of the four locks (the top two bits pick it).
+        let keys: Vec<u64> = (0..8u64).map(|i| (i % 4) << 62 | i).collect();
+        let (held_tx, held_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let mut order = Vec::new();
+        std::thread::scope(|s| {
+            let sharded = &sharded;
+            s.spawn(move || {
+                let guard = sharded.locks[0].write();
+                held_tx.send(()).expect("the test waits");
+                // Released once the others are visited (or after 5 s, for
+                // a visitor that waits on this lock first and would
+                // otherwise never get here).
+                let _ = done_rx.recv_timeout(Duration::from_secs(5));
+                drop(guard);
+            });
+            held_rx.recv().expect("lock 0 held");
+            sharded.read_many(&keys, |i, _, _| {
+                order.push(i);
+                if order.len() == 6 {
+                    let _ = done_tx.send(());
+                }
+            });
+        });
+        // Locks 1–3 first, in order, each key in its order; lock 0 last.
+        assert_eq!(order, vec![1, 5, 2, 6, 3, 7, 0, 4]);
     }
 
     #[test]
