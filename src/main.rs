@@ -493,15 +493,15 @@ fn eval(args: EvalArgs) -> Result<(), String> {
     }
     let report = eval::score(&stream, &run.predictions);
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    println!("{json}");
+    say(format_args!("{json}"))?;
     let secs = run.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    say(format_args!(
         "throughput: {} articles in {:.3} s = {:.0} articles/s, {:.1} MB/s ({mode})",
         stream.len(),
         secs,
         stream.len() as f64 / secs,
         run.bytes as f64 / secs / 1e6
-    );
+    ))?;
     if let Some(path) = &args.json {
         std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
@@ -525,9 +525,16 @@ fn gen_corpus(args: &GenCorpusArgs) -> Result<(), String> {
             "id": a.id, "title": a.title, "text": a.text, "source": a.source,
             "cluster": a.cluster, "expect": a.expect, "variant": a.variant, "group": a.group,
         });
-        writeln!(out, "{line}").map_err(|e| format!("cannot write: {e}"))?;
+        match writeln!(out, "{line}") {
+            // The reader went away (`| head`): it has all it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other.map_err(|e| format!("cannot write: {e}"))?,
+        }
     }
-    out.flush().map_err(|e| format!("cannot write: {e}"))
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write: {e}")),
+        _ => Ok(()),
+    }
 }
 
 fn bench(args: BenchArgs) -> Result<(), String> {
@@ -537,12 +544,12 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     };
     let report = syndetect::bench::local::run(&corpus, args.index.config()?)?;
     if args.json {
-        println!(
+        say(format_args!(
             "{}",
             serde_json::to_string(&report).map_err(|e| e.to_string())?
-        );
+        ))?;
     } else {
-        println!(
+        say(format_args!(
             "{} articles of {} bytes on average, one thread:\n  end to end      {:>10.0} articles/s ({:.1} MB/s), {} copies found\n  signature only  {:>10.0} articles/s\n  memory          {:>10.0} bytes per held article (resident), {:.0} beyond its id string ({:.0}); the index's estimate {:.0}, with {:.1} furniture counters an article",
             report.articles,
             report.mean_bytes,
@@ -555,7 +562,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             report.id_bytes_per_article,
             report.approx_bytes_per_article,
             report.segment_counters_per_article
-        );
+        ))?;
     }
     Ok(())
 }
@@ -596,7 +603,7 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let secs = r.elapsed.as_secs_f64().max(1e-9);
     let [p50, p90, p99, max] = r.latency_us;
-    println!(
+    say(format_args!(
         "{:?} to {} with {} clients{}: {} articles ({} errors) in {:.2} s = {:.0} articles/s, {:.1} MB/s\nlatency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         r.mode,
         args.server,
@@ -611,14 +618,14 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
         p90 as f64 / 1e3,
         p99 as f64 / 1e3,
         max as f64 / 1e3
-    );
+    ))?;
     if let Some([p50, _, p99, max]) = r.timer_late_us {
-        println!(
+        say(format_args!(
             "pacing: the client's timer sent requests late by p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (not counted in the latency)",
             p50 as f64 / 1e3,
             p99 as f64 / 1e3,
             max as f64 / 1e3
-        );
+        ))?;
     }
     if let Some(path) = &args.latencies {
         let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
@@ -627,6 +634,19 @@ fn bench_grpc(args: BenchGrpcArgs) -> Result<(), String> {
             .map_err(failed)?;
     }
     Ok(())
+}
+
+/// Prints a line of a report on stdout. A reader that went away (`| head`)
+/// is not an error: the rest of the report is dropped, and what the command
+/// writes to files is still written.
+fn say(line: std::fmt::Arguments) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the report: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The multi-threaded tokio runtime of the commands that speak gRPC.
