@@ -85,7 +85,8 @@ impl Workers {
 
     /// Runs `work` on tokio's blocking pool as soon as a slot is free, after
     /// the operations queued before it; its outcome arrives on the returned
-    /// receiver. Call it from within a tokio runtime.
+    /// receiver. Dropping the receiver before `work` starts cancels it.
+    /// Call it from within a tokio runtime.
     pub(crate) fn submit<T, F>(self: &Arc<Self>, work: F) -> oneshot::Receiver<Outcome<T>>
     where
         T: Send + 'static,
@@ -93,9 +94,15 @@ impl Workers {
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
+            // A request cancelled while queued (its client gone, its
+            // deadline passed) is not run: nobody waits for it, and it was
+            // answered with an error.
+            if tx.is_closed() {
+                return;
+            }
             let outcome =
                 catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(p.as_ref()));
-            // The caller may have gone (a cancelled request): nothing to tell.
+            // The caller may have gone meanwhile: nothing to tell.
             let _ = tx.send(outcome);
         });
         {
@@ -244,6 +251,23 @@ mod tests {
             .ok()
             .expect("a free slot");
         assert_eq!(here, Err("here".to_owned()));
+        settled(&workers, 1).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_cancelled_while_queued_is_not_run() {
+        let workers = Workers::new(1);
+        let (hold, release) = std::sync::mpsc::channel::<()>();
+        let busy = workers.submit(move || release.recv().is_ok());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&ran);
+        let cancelled = workers.submit(move || counted.fetch_add(1, Ordering::SeqCst));
+        drop(cancelled);
+        let after = workers.submit(|| 2);
+        hold.send(()).expect("the busy one waits");
+        assert_eq!(answer(busy).await, Ok(true));
+        assert_eq!(answer(after).await, Ok(2));
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
         settled(&workers, 1).await;
     }
 
