@@ -25,8 +25,9 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 
 use parking_lot::Mutex;
 
-use super::probe::{distance, free_slots, grown, home, is_full, next, rehash, slots_for};
+use super::probe::{distance, free_slots, home, is_full, next, rehash, slots_for};
 use super::shards::{table_share, Sharded, Touch, TABLES};
+use super::spare::{run_when_idle, Spare};
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
@@ -40,6 +41,8 @@ struct Slot {
 struct Table {
     slots: Vec<Slot>,
     len: usize,
+    /// The table this one grows into, made ahead.
+    spare: Spare<Slot>,
 }
 
 /// Counter key → count.
@@ -202,24 +205,6 @@ impl Counters {
     }
 }
 
-/// Puts the calling thread in the scheduler's idle class (`SCHED_IDLE`),
-/// where it runs only on a core nothing else wants: the counter tables'
-/// maker must not take a core from the requests (at normal priority it
-/// took the paced unary p99 from 1.2 to 2.1 ms, medians of 9 runs). Where
-/// that is refused, it runs at normal priority. Not in this crate's unit
-/// tests, which wait for the tables while other tests keep the cores busy.
-fn run_when_idle() {
-    #[cfg(all(target_os = "linux", not(test)))]
-    {
-        use thread_priority::{
-            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
-            ThreadPriority, ThreadSchedulePolicy,
-        };
-        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-        let _ = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle);
-    }
-}
-
 impl Touch for Table {
     fn touch(&self, low: u32) -> u32 {
         if self.slots.is_empty() {
@@ -294,9 +279,13 @@ impl Table {
         self.len -= 1;
     }
 
-    /// Moves the counters into a table half as large again.
+    /// Moves the counters into a table half as large again, unless the
+    /// table waits for its spare (see [`Spare::grown_table`]).
     fn grow(&mut self) {
-        self.move_into(vec![Slot::default(); grown(self.slots.len())]);
+        let free = Slot::default();
+        if let Some((fresh, _)) = self.spare.grown_table(self.len, self.slots.len(), free) {
+            self.move_into(fresh);
+        }
     }
 
     /// Moves the counters into `fresh` (all free), which becomes the table,

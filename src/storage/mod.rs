@@ -14,6 +14,7 @@ mod postings;
 mod probe;
 mod shards;
 mod slab;
+mod spare;
 
 use std::sync::Arc;
 

@@ -22,8 +22,9 @@
 
 use std::collections::TryReserveError;
 
-use super::probe::{distance, free_slots, grown, home, is_full, next, rehash, slots_for};
+use super::probe::{distance, free_slots, home, is_full, next, rehash, slots_for};
 use super::shards::{table_share, Sharded, Touch};
+use super::spare::Spare;
 use super::DocId;
 use crate::core::BandKey;
 
@@ -47,6 +48,11 @@ struct Table {
     slots: Vec<Slot>,
     len: usize,
     keys: usize,
+    /// The table this one grows into, made ahead.
+    spare: Spare<Slot>,
+    /// Growths into a spare made ahead.
+    #[cfg(test)]
+    grown_into_spares: usize,
 }
 
 /// Bucket key → handles.
@@ -184,8 +190,17 @@ impl Table {
         self.slots[hole] = FREE;
     }
 
+    /// Moves the entries into a table half as large again, unless the
+    /// table waits for its spare (see [`Spare::grown_table`]).
     fn grow(&mut self) {
-        self.move_into(vec![FREE; grown(self.slots.len())]);
+        let Some((fresh, _ahead)) = self.spare.grown_table(self.len, self.slots.len(), FREE) else {
+            return;
+        };
+        #[cfg(test)]
+        {
+            self.grown_into_spares += usize::from(_ahead);
+        }
+        self.move_into(fresh);
     }
 
     /// Grows the table, if need be, to hold `entries` without growing again.
@@ -281,6 +296,44 @@ mod tests {
         // Reserving less than is held changes nothing.
         postings.reserve(10).expect("nothing to allocate");
         assert_eq!(slots(&postings), reserved);
+    }
+
+    #[test]
+    fn a_table_grown_into_its_spare_keeps_every_posting() {
+        use super::super::spare::SPARE_FROM_SLOTS;
+        // Keys of one table (top bits zero) with distinct low halves (what
+        // a table stores), enough to pass the size from which spares are
+        // ordered and grow twice more.
+        let key = |i: u64| u64::from((i as u32).wrapping_mul(0x9E37_79B9));
+        let postings = Postings::default();
+        let n = 3 * SPARE_FROM_SLOTS as u64;
+        let table = |f: &mut dyn FnMut(&Table)| {
+            postings.tables.for_each_table(|t, _| {
+                if t.len > 0 {
+                    f(t)
+                }
+            })
+        };
+        for i in 0..n {
+            postings.insert_many(&[key(i)], i as u32);
+            // Give the maker time: a table waiting for its spare takes it at
+            // its next insert once made.
+            let mut waiting = false;
+            table(&mut |t| waiting |= t.spare.ordered());
+            if waiting {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+        let mut spares = 0;
+        table(&mut |t| spares += t.grown_into_spares);
+        assert!(spares >= 1, "no growth into a spare");
+        let mut got = Vec::new();
+        for i in 0..n {
+            got.clear();
+            postings.get_many(&[key(i)], &mut got);
+            assert_eq!(got, vec![i as u32], "key {i}");
+        }
+        assert_eq!(postings.keys(), n as usize);
     }
 
     proptest! {
