@@ -13,8 +13,8 @@
 //! How many counters an article adds depends on how much of it others share
 //! (33 an article on the real development sets, 62 on the generated corpus),
 //! so they cannot be sized ahead with the bucket tables. Once the store has
-//! seen enough articles to tell, it [plans](Counters::plan) them: a helper
-//! thread makes tables of the planned size and writes them through (faults
+//! seen enough articles to tell, it [plans](Counters::plan) them: the
+//! tables' maker thread ([`super::spare::on_maker`]) makes tables of the planned size and writes them through (faults
 //! their pages), and each article then swaps one in (see
 //! [`Counters::grow_toward_plan`]), instead of the tables growing by half
 //! again and again, each time moving every counter into freshly faulted
@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 
 use super::probe::{distance, free_slots, home, is_full, next, rehash, slots_for};
 use super::shards::{table_share, Sharded, Touch, TABLES};
-use super::spare::{run_when_idle, Spare};
+use super::spare::{on_maker, Spare};
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
@@ -57,7 +57,7 @@ pub(crate) struct Counters {
     settled: AtomicBool,
 }
 
-/// Tables of the planned size, made by a helper thread, and the table the
+/// Tables of the planned size, made by the maker thread, and the table the
 /// next one replaces.
 #[derive(Debug)]
 struct Plan {
@@ -77,11 +77,11 @@ impl Counters {
     }
 
     /// Plans for `counters` counters in all, once (a second plan is
-    /// ignored): a helper thread makes one table for each of the 256, sized
-    /// for its [`table_share`], and writes it through, off the callers'
-    /// path; [`Counters::grow_toward_plan`] swaps them in. Where the thread
-    /// cannot be started or the allocator refuses a table, the tables go on
-    /// growing by half.
+    /// ignored): the tables' maker thread ([`on_maker`]) makes one table
+    /// for each of the 256, sized for its [`table_share`], and writes it
+    /// through, off the callers' path; [`Counters::grow_toward_plan`] swaps
+    /// them in. Where the thread cannot be started or the allocator refuses
+    /// a table, the tables go on growing by half.
     pub(crate) fn plan(&self, counters: usize) {
         let mut plan = self.plan.lock();
         if self.planned() > 0 {
@@ -90,24 +90,22 @@ impl Counters {
         let slots = slots_for(table_share(counters));
         self.planned.store(slots, Ordering::Relaxed);
         let (made, ready) = mpsc::channel();
-        let maker = std::thread::Builder::new()
-            .name("syndetect-counters".into())
-            .spawn(move || {
-                run_when_idle();
-                for _ in 0..TABLES {
-                    // Written through: its pages are faulted here, not
-                    // under a table's lock.
-                    let Ok(table) = free_slots(slots, Slot::default()) else {
-                        return;
-                    };
-                    if made.send(table).is_err() {
-                        return;
-                    }
+        let started = on_maker(move || {
+            for _ in 0..TABLES {
+                // Written through: its pages are faulted here, not under a
+                // table's lock.
+                let Ok(table) = free_slots(slots, Slot::default()) else {
+                    return;
+                };
+                if made.send(table).is_err() {
+                    return;
                 }
-            });
-        match maker {
-            Ok(_) => *plan = Some(Plan { ready, next: 0 }),
-            Err(_) => self.settled.store(true, Ordering::Relaxed),
+            }
+        });
+        if started {
+            *plan = Some(Plan { ready, next: 0 });
+        } else {
+            self.settled.store(true, Ordering::Relaxed);
         }
     }
 

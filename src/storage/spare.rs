@@ -126,7 +126,7 @@ fn order<T: Copy + Send + 'static>(size: usize, free: T) -> Option<Order<T>> {
     table.try_reserve_exact(size).ok()?;
     let made = Arc::new(Mutex::new(None));
     let into = Arc::downgrade(&made);
-    let job: Job = Box::new(move || {
+    let job = move || {
         // The table grew (or went) before its spare was made: none.
         if into.strong_count() == 0 {
             return;
@@ -136,13 +136,16 @@ fn order<T: Copy + Send + 'static>(size: usize, free: T) -> Option<Order<T>> {
         if let Some(into) = into.upgrade() {
             *into.lock() = Some(table);
         }
-    });
-    submit(job).then_some(Order { slots: size, made })
+    };
+    on_maker(job).then_some(Order { slots: size, made })
 }
 
-/// Hands `job` to the maker thread, started on first use; false when it
-/// cannot be started.
-fn submit(job: Job) -> bool {
+/// Hands `job` to the maker thread, started on first use, which runs its
+/// jobs one at a time in the idle scheduling class ([`run_when_idle`]);
+/// false when it cannot be started. The furniture counters' planned tables
+/// are made there too ([`super::counters::Counters::plan`]).
+pub(crate) fn on_maker(job: impl FnOnce() + Send + 'static) -> bool {
+    let job: Job = Box::new(job);
     static MAKER: OnceLock<Option<Sender<Job>>> = OnceLock::new();
     let maker = MAKER.get_or_init(|| {
         let (jobs, orders) = mpsc::channel::<Job>();
@@ -167,7 +170,7 @@ fn submit(job: Job) -> bool {
 /// medians of 9 runs). Where that is refused, it runs at normal priority.
 /// Not in this crate's unit tests, which wait for tables while other tests
 /// keep the cores busy.
-pub(crate) fn run_when_idle() {
+fn run_when_idle() {
     #[cfg(all(target_os = "linux", not(test)))]
     {
         use thread_priority::{
