@@ -43,6 +43,10 @@ print(sys.argv[1], round(d["end_to_end_per_s"]), round(d["rss_bytes_per_article"
 ' "$name" >>"$RESULTS"
 }
 
+# The server running, if any: stopped however the script ends.
+PID=""
+trap '[ -n "$PID" ] && kill -INT "$PID" 2>/dev/null; true' EXIT
+
 # `serve FLAGS` on a free port, in the background: sets PID and ADDR.
 serve() {
   local logf="$OUT/serve.log"
@@ -62,6 +66,7 @@ serve() {
 stop() {
   kill -INT "$PID"
   wait "$PID" || true
+  PID=""
 }
 
 # `stream NAME FLAGS`: a server with FLAGS, 4 streaming clients.
