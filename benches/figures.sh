@@ -9,7 +9,7 @@
 #
 # RUNS (default 5) runs of each configuration at 20,000 articles and on the
 # stream, 2*RUNS-1 paced unary runs (9 by default); MILLION_RUNS (default 3;
-# 0 skips them, about 20 minutes saved) runs of lean over a million, with and
+# 0 skips them, about 12 minutes saved here) runs of lean over a million, with and
 # without --capacity, and of the defaults with --capacity, and one of the
 # defaults under /usr/bin/time when it is there. The peers' table is
 # benches/peers/run.sh; criterion's is `cargo bench`. Everything stays under
@@ -32,15 +32,21 @@ RESULTS="$OUT/results.tsv" # configuration, then: articles/s, bytes beyond the i
 : >"$RESULTS"
 log "started $(date -u '+%F %T') UTC at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
-# `bench FLAGS`: one in-process run, one line of results.
+# `record NAME FILE`: one line of results from `bench --json`'s FILE.
+record() {
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[2]))
+print(sys.argv[1], round(d["end_to_end_per_s"]), round(d["rss_bytes_per_article"] - d["id_bytes_per_article"]), sep="\t")
+' "$1" "$2" >>"$RESULTS"
+}
+
+# `bench NAME FLAGS`: one in-process run.
 bench() {
   local name="$1"
   shift
-  "$BIN" bench "$@" --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(sys.argv[1], round(d["end_to_end_per_s"]), round(d["rss_bytes_per_article"] - d["id_bytes_per_article"]), sep="\t")
-' "$name" >>"$RESULTS"
+  "$BIN" bench "$@" --json >"$OUT/bench.json"
+  record "$name" "$OUT/bench.json"
 }
 
 # The server running, if any: stopped however the script ends.
@@ -111,11 +117,7 @@ if [ "$MILLION" -gt 0 ]; then
   if [ -x /usr/bin/time ]; then
     /usr/bin/time -v "$BIN" bench --n 1000000 --json >"$OUT/defaults-1m.json" 2>"$OUT/defaults-1m.time"
     log "$(grep -E 'Maximum resident|Elapsed' "$OUT/defaults-1m.time" | tr -s ' \t' ' ')"
-    python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-print("bench --n 1000000", round(d["end_to_end_per_s"]), round(d["rss_bytes_per_article"] - d["id_bytes_per_article"]), sep="\t")
-' "$OUT/defaults-1m.json" >>"$RESULTS"
+    record "bench --n 1000000" "$OUT/defaults-1m.json"
   else
     bench "bench --n 1000000" --n 1000000
   fi
